@@ -1,0 +1,112 @@
+/**
+ * MQTT 3.1.1 / 5.0 encoding helpers shared by the bench client and the null sink.
+ * MQTT 3.1.1 §2.2 fixed header, §2.2.3 remaining length; MQTT 5.0 §2.2.2.
+ */
+
+export const PUBLISH = 3;
+export const PUBACK = 4;
+export const PUBREC = 5;
+export const PUBREL = 6;
+export const PUBCOMP = 7;
+
+/** Bytes needed for a remaining-length value (1..4). */
+export function varintSize(n: number): number {
+  return n < 128 ? 1 : n < 16384 ? 2 : n < 2097152 ? 3 : 4;
+}
+
+export function writeVarint(b: Buffer, off: number, n: number): number {
+  do {
+    let d = n % 128;
+    n = Math.floor(n / 128);
+    if (n > 0) d |= 128;
+    b[off++] = d;
+  } while (n > 0);
+  return off;
+}
+
+/**
+ * Decode a variable byte integer at `off`. Returns the value and sets `lastVarintEnd`,
+ * or returns -1 when more bytes are needed; throws when malformed (more than 4 bytes,
+ * [MQTT-1.5.5-1] / 3.1.1 §2.2.3).
+ */
+export let lastVarintEnd = 0;
+export function readVarint(b: Buffer, off: number, limit: number): number {
+  let v = 0;
+  let mul = 1;
+  for (let k = 0; k < 4; k++) {
+    if (off + k >= limit) return -1;
+    const d = b[off + k]!;
+    v += (d & 127) * mul;
+    if ((d & 128) === 0) {
+      lastVarintEnd = off + k + 1;
+      return v;
+    }
+    mul *= 128;
+  }
+  throw new Error('malformed MQTT remaining length');
+}
+
+/** Packet with fixed header `first` and the given variable part. */
+export function packet(first: number, body: Buffer): Buffer {
+  const b = Buffer.allocUnsafe(1 + varintSize(body.length) + body.length);
+  b[0] = first;
+  const off = writeVarint(b, 1, body.length);
+  body.copy(b, off);
+  return b;
+}
+
+export function str(s: string): Buffer {
+  const v = Buffer.from(s, 'utf8');
+  const b = Buffer.allocUnsafe(2 + v.length);
+  b.writeUInt16BE(v.length, 0);
+  v.copy(b, 2);
+  return b;
+}
+
+export function connectPacket(version: 4 | 5, clientId: string, user: string, password: string, clean: boolean): Buffer {
+  const flags = (clean ? 0x02 : 0) | (user !== '' ? 0x80 : 0) | (password !== '' ? 0x40 : 0);
+  const parts = [str('MQTT'), Buffer.from([version, flags, 0, 0])]; // keep-alive 0: no pings needed
+  if (version === 5) parts.push(Buffer.from([0])); // no properties
+  parts.push(str(clientId));
+  if (user !== '') parts.push(str(user));
+  if (password !== '') parts.push(str(password));
+  return packet(0x10, Buffer.concat(parts));
+}
+
+export function subscribePacket(version: 4 | 5, packetId: number, filter: string, qos: number): Buffer {
+  const pid = Buffer.from([packetId >> 8, packetId & 255]);
+  const parts: Buffer[] = [pid];
+  if (version === 5) parts.push(Buffer.from([0]));
+  parts.push(str(filter), Buffer.from([qos]));
+  return packet(0x82, Buffer.concat(parts));
+}
+
+export interface MqttPublishTemplate {
+  bytes: Buffer;
+  /** Offset of the packet identifier (-1 for QoS 0). */
+  pidOffset: number;
+  bodyOffset: number;
+}
+
+export function publishTemplate(version: 4 | 5, topic: string, qos: number, body: Buffer): MqttPublishTemplate {
+  const t = str(topic);
+  const varLen = t.length + (qos > 0 ? 2 : 0) + (version === 5 ? 1 : 0);
+  const rl = varLen + body.length;
+  const head = 1 + varintSize(rl);
+  const b = Buffer.alloc(head + rl);
+  b[0] = 0x30 | (qos << 1);
+  writeVarint(b, 1, rl);
+  t.copy(b, head);
+  let off = head + t.length;
+  const pidOffset = qos > 0 ? off : -1;
+  if (qos > 0) off += 2;
+  if (version === 5) b[off++] = 0; // no properties
+  body.copy(b, off);
+  return { bytes: b, pidOffset, bodyOffset: off };
+}
+
+/** Packet id for the n-th (1-based) tag of a sequential window: 1..65535, never 0 [MQTT-2.3.1-1]. */
+export const pidOfTag = (tag: number): number => ((tag - 1) % 65535) + 1;
+
+/** The tag in [low, low + 65535) whose packet id is `pid`. */
+export const tagOfPid = (pid: number, low: number): number => low + ((pid - pidOfTag(low) + 65535) % 65535);
