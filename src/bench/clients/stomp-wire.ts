@@ -160,7 +160,9 @@ export interface StompSendTemplate {
 }
 
 export function sendTemplate(destination: string, body: Buffer, persistent: boolean, receipts: boolean): StompSendTemplate {
-  let head = `SEND\ndestination:${destination}\npersistent:${persistent}\ncontent-length:${body.length}\n`;
+  // Only the persistent case is stated: RabbitMQ declares /queue/ destinations from the first
+  // frame's headers, and an explicit persistent:false on SEND conflicts with SUBSCRIBE's declaration.
+  let head = `SEND\ndestination:${destination}\n${persistent ? 'persistent:true\n' : ''}content-length:${body.length}\n`;
   let receiptOffset = -1;
   if (receipts) {
     receiptOffset = Buffer.byteLength(head, 'utf8') + 'receipt:'.length;
