@@ -44,6 +44,14 @@ export const configSchema = z.object({
     fsync: z.boolean(),
     segmentSize: z.number().int().min(1 << 20),
   }),
+  alarms: z.object({
+    /** Memory alarm threshold: a fraction of total RAM when <= 1, else bytes of RSS (RabbitMQ vm_memory_high_watermark). */
+    memoryHighWatermark: z.number().positive(),
+    /** Disk alarm when free space on the data directory's filesystem falls below this many bytes (RabbitMQ disk_free_limit). */
+    diskFreeLimit: z.number().int().min(0),
+    /** How often the monitors sample, in milliseconds. */
+    checkIntervalMs: z.number().int().min(10),
+  }),
   log: z.object({
     level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
   }),
@@ -72,6 +80,8 @@ export const defaultConfig: WharfConfig = {
     stomp: {},
   },
   store: { fsync: true, segmentSize: 64 * 1024 * 1024 },
+  // RabbitMQ's defaults: 0.4 of RAM and 50 MB free disk.
+  alarms: { memoryHighWatermark: 0.4, diskFreeLimit: 50 * 1000 * 1000, checkIntervalMs: 1000 },
   log: { level: 'info' },
   shutdownTimeout: 5,
 };
@@ -101,7 +111,7 @@ interface Setting {
   readonly flag: string;
   readonly env: string;
   readonly path: readonly string[];
-  readonly kind: 'int' | 'string' | 'bool' | 'level';
+  readonly kind: 'int' | 'number' | 'string' | 'bool' | 'level';
   readonly help: string;
 }
 
@@ -122,6 +132,8 @@ export const settings: readonly Setting[] = [
   { flag: 'channel-max', env: 'WHARF_CHANNEL_MAX', path: ['limits', 'amqp091', 'channelMax'], kind: 'int', help: 'AMQP 0-9-1 channel_max offered to clients' },
   { flag: 'heartbeat', env: 'WHARF_HEARTBEAT', path: ['limits', 'amqp091', 'heartbeat'], kind: 'int', help: 'AMQP 0-9-1 heartbeat seconds offered to clients' },
   { flag: 'fsync', env: 'WHARF_FSYNC', path: ['store', 'fsync'], kind: 'bool', help: 'fsync before confirming (true, default) or confirm after write (false)' },
+  { flag: 'memory-high-watermark', env: 'WHARF_MEMORY_HIGH_WATERMARK', path: ['alarms', 'memoryHighWatermark'], kind: 'number', help: 'memory alarm: fraction of RAM (<= 1) or bytes' },
+  { flag: 'disk-free-limit', env: 'WHARF_DISK_FREE_LIMIT', path: ['alarms', 'diskFreeLimit'], kind: 'int', help: 'disk alarm below this many free bytes' },
   { flag: 'log-level', env: 'WHARF_LOG_LEVEL', path: ['log', 'level'], kind: 'level', help: 'trace|debug|info|warn|error|fatal|silent' },
   { flag: 'shutdown-timeout', env: 'WHARF_SHUTDOWN_TIMEOUT', path: ['shutdownTimeout'], kind: 'int', help: 'seconds to let connections close on stop' },
 ];
@@ -132,6 +144,10 @@ function parseValue(s: Setting, raw: string, source: string): unknown {
   switch (s.kind) {
     case 'int': {
       if (!/^\d+$/.test(raw)) throw new ConfigError(`${source}: expected a non-negative integer, got '${raw}'`);
+      return Number(raw);
+    }
+    case 'number': {
+      if (!/^\d+(\.\d+)?$/.test(raw)) throw new ConfigError(`${source}: expected a non-negative number, got '${raw}'`);
       return Number(raw);
     }
     case 'bool':

@@ -12,8 +12,8 @@ import { join, resolve } from 'node:path';
 import type { IncomingMessage } from 'node:http';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { BrokerHandle, Logger } from '../core/api.js';
-import { createBroker } from '../core/index.js';
+import type { Logger } from '../core/api.js';
+import { BrokerImpl } from '../core/index.js';
 import { acceptAmqp091, defaultAmqp091Limits, type Amqp091Limits } from '../protocols/amqp091/index.js';
 import { acceptMqtt, defaultMqttLimits, type MqttLimits } from '../protocols/mqtt/index.js';
 import { acceptStomp, defaultStompLimits, type StompLimits } from '../protocols/stomp/index.js';
@@ -21,6 +21,7 @@ import type { AcceptConnection, ProtocolContext } from '../protocols/context.js'
 import { socketStream } from '../transport/tcp-stream.js';
 import { webSocketStream } from '../transport/ws-stream.js';
 import { openStores } from './stores.js';
+import { ResourceMonitor } from './resource-monitor.js';
 import type { WharfConfig } from './config.js';
 
 export type ListenerName = keyof WharfConfig['listeners'];
@@ -52,15 +53,16 @@ export class WharfServer {
 
   private constructor(
     readonly config: WharfConfig,
-    readonly broker: BrokerHandle,
+    readonly broker: BrokerImpl,
     private readonly log: Logger,
+    private readonly monitor: ResourceMonitor,
   ) {}
 
   static async start(config: WharfConfig, log: Logger, opts: StartOptions = {}): Promise<WharfServer> {
     const dataDir = resolve(config.dataDir);
     mkdirSync(dataDir, { recursive: true });
     const stores = openStores(config, join(dataDir), log);
-    const broker = await createBroker({
+    const broker = await BrokerImpl.create({
       messageStore: stores.messages,
       definitionStore: stores.definitions,
       initialUsers: config.users,
@@ -68,7 +70,9 @@ export class WharfServer {
       limits: { maxQueues: config.limits.maxQueues, maxMessageSize: config.limits.maxMessageSize },
       log: log.child({ component: 'core' }),
     });
-    const server = new WharfServer(config, broker, log);
+    const monitor = new ResourceMonitor({ ...config.alarms, dataDir }, broker.alarms, log.child({ component: 'alarms' }));
+    monitor.start();
+    const server = new WharfServer(config, broker, log, monitor);
     try {
       await server.listenAll(opts);
     } catch (err) {
@@ -179,6 +183,7 @@ export class WharfServer {
     while (this.sockets.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     for (const s of this.sockets) s.destroy();
     await closed;
+    this.monitor.stop();
     await this.broker.close();
     this.log.info({}, 'wharf stopped');
   }
