@@ -58,7 +58,7 @@ export abstract class BaseClient {
     });
   }
 
-  private onData(chunk: Buffer): void {
+  protected onData(chunk: Buffer): void {
     let buf = chunk;
     if (this.pending.length > 0) {
       this.pending.push(chunk);
