@@ -153,12 +153,17 @@ export class AmqpClient extends BaseClient implements BenchClient {
       this.write(methodFrame(CH, M.basicQos, (w) => w.u32(0).u16(cfg.prefetch).u8(0)));
       await ok;
     }
-    this.sink = sink;
-    this.autoAck = cfg.autoAck;
-    this.multiAck = cfg.multiAck;
+    this.attach(sink, cfg.autoAck, cfg.multiAck);
     const ok = this.waitFor('consume-ok');
     this.write(methodFrame(CH, M.basicConsume, (w) => w.u16(0).shortstr(queue).shortstr(`bench-${cfg.consumerIndex}`).u8(cfg.autoAck ? 2 : 0).table({})));
     await ok;
+  }
+
+  /** Where deliveries go (separate from setupConsumer so tests can drive the parser). */
+  protected attach(sink: DeliverySink, autoAck: boolean, multiAck: boolean): void {
+    this.sink = sink;
+    this.autoAck = autoAck;
+    this.multiAck = multiAck;
   }
 
   protected parse(buf: Buffer, now: number): number {

@@ -87,11 +87,16 @@ export class MqttClient extends BaseClient implements BenchClient {
   }
 
   async setupConsumer(cfg: ConsumerConfig, sink: DeliverySink): Promise<void> {
-    this.sink = sink;
+    this.attach(sink);
     const ack = this.waitFor<number>('suback');
     this.write(subscribePacket(this.version, 1, slashed(cfg.destination), cfg.qos));
     const code = await ack;
     if (code >= 0x80) throw new Error(`SUBSCRIBE refused with code 0x${code.toString(16)}`);
+  }
+
+  /** Where deliveries go (separate from setupConsumer so tests can drive the parser). */
+  protected attach(sink: DeliverySink): void {
+    this.sink = sink;
   }
 
   private queueAck(first: number, pid: number): void {

@@ -81,8 +81,7 @@ export class StompClient extends BaseClient implements BenchClient {
 
   async setupConsumer(cfg: ConsumerConfig, sink: DeliverySink): Promise<void> {
     const d = cfg.destination;
-    this.sink = sink;
-    this.ackMode = cfg.autoAck ? 'auto' : cfg.multiAck ? 'client' : 'client-individual';
+    this.attach(sink, cfg.autoAck ? 'auto' : cfg.multiAck ? 'client' : 'client-individual');
     const headers: Record<string, string> = {
       id: '0',
       destination: `${d.kind === 'queue' ? '/queue/' : '/topic/'}${dotted(d)}`,
@@ -96,6 +95,13 @@ export class StompClient extends BaseClient implements BenchClient {
     const ok = this.waitFor('receipt:sub');
     this.write(frameBytes('SUBSCRIBE', headers));
     await ok;
+  }
+
+  /** Where deliveries go (separate from setupConsumer so tests can drive the parser). */
+  protected attach(sink: DeliverySink, ackMode: 'auto' | 'client' | 'client-individual', version12 = this.version12): void {
+    this.sink = sink;
+    this.ackMode = ackMode;
+    this.version12 = version12;
   }
 
   protected parse(buf: Buffer, now: number): number {
