@@ -52,7 +52,7 @@ function writeJson(o: BenchOptions, result: Record<string, unknown>): void {
 }
 
 async function runSink(o: BenchOptions, out: (s: string) => void): Promise<number> {
-  const sink = await startNullSink(o.endpoint.protocol, o.endpoint.port, o.endpoint.host);
+  const sink = await startNullSink(o.endpoint.protocol, o.endpoint.port, o.endpoint.host, { size: o.size });
   out(`null sink (${o.endpoint.protocol}) listening on ${o.endpoint.host}:${sink.port}`);
   const t0 = performance.now();
   let last = 0;

@@ -301,7 +301,8 @@ export async function runThroughput(o: BenchOptions, progress: Progress): Promis
     for (const d of drivers) d.start();
 
     // Stop on duration (if no count), when every producer met its quota, or on error.
-    const allDone = Promise.all(drivers.map((d) => d.done));
+    // With no producer (consumers only) only the duration ends the run.
+    const allDone = drivers.length > 0 ? Promise.all(drivers.map((d) => d.done)) : new Promise<void>(() => undefined);
     let timer: NodeJS.Timeout | null = null;
     const timeUp = o.duration > 0 ? [new Promise<void>((r) => (timer = setTimeout(r, o.duration * 1000)))] : [];
     await Promise.race([allDone, abortPromise, ...timeUp]);

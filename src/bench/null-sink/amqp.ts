@@ -1,5 +1,6 @@
-import { FRAME_END, FRAME_METHOD, M, methodFrame, writeAck, ACK_FRAME_SIZE } from '../clients/amqp-wire.js';
-import type { SinkConnection, SinkStats } from './index.js';
+import { FRAME_END, FRAME_HEADER, FRAME_METHOD, M, Writer, frame, methodFrame, writeAck, ACK_FRAME_SIZE, FRAME_BODY } from '../clients/amqp-wire.js';
+import { Flood, floodBody, type SinkOutput } from './flood.js';
+import type { SinkConnection, SinkOptions, SinkStats } from './index.js';
 
 /** Server side of AMQP 0-9-1, just enough for the bench client (and amqplib) to publish. */
 export class AmqpSinkConnection implements SinkConnection {
@@ -8,11 +9,16 @@ export class AmqpSinkConnection implements SinkConnection {
   private confirmNext: number[] = [];
   private confirmSent: number[] = [];
 
+  private readonly write: (b: Buffer) => void;
+
   constructor(
-    private readonly write: (b: Buffer) => void,
+    private readonly out: SinkOutput,
     private readonly end: () => void,
     private readonly stats: SinkStats,
-  ) {}
+    private readonly opts: SinkOptions,
+  ) {
+    this.write = (b) => void out.write(b);
+  }
 
   parse(buf: Buffer): number {
     let off = 0;
@@ -89,6 +95,11 @@ export class AmqpSinkConnection implements SinkConnection {
         const tlen = buf[p + 7 + qlen]!;
         const tag = buf.toString('utf8', p + 8 + qlen, p + 8 + qlen + tlen) || 'null-ctag';
         this.write(methodFrame(ch, M.basicConsumeOk, (w) => w.shortstr(tag)));
+        const body = floodBody(this.opts.size);
+        const deliver = methodFrame(ch, M.basicDeliver, (w) => w.shortstr(tag).u64(0).u8(0).shortstr('').shortstr('null'));
+        const header = frame(FRAME_HEADER, ch, new Writer().u16(60).u16(0).u64(body.length).u16(0).done());
+        const t = Buffer.concat([deliver, header, frame(FRAME_BODY, ch, body)]);
+        new Flood(this.out, t, deliver.length + header.length + 7, 7 + 4 + 1 + Buffer.byteLength(tag)).start();
         return;
       }
       case M.channelClose:

@@ -2,19 +2,26 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { Protocol } from '../options.js';
 import { AmqpSinkConnection } from './amqp.js';
 import { MqttSinkConnection } from './mqtt.js';
+import type { SinkOutput } from './flood.js';
 import { StompSinkConnection } from './stomp.js';
 
 /**
  * A null sink: a tiny server that completes each protocol's handshake, discards what
  * is published and confirms it at once (AMQP basic.ack, MQTT PUBACK/PUBREC/PUBCOMP,
  * STOMP RECEIPT). Running the bench against it measures the load generator alone.
- * It never delivers messages to consumers.
+ * A subscriber (basic.consume, SUBSCRIBE) gets an endless flood of pre-encoded bench
+ * messages instead, which measures the bench's consumer side alone.
  */
 
 export interface SinkStats {
   connections: number;
   messages: number;
   bytes: number;
+}
+
+export interface SinkOptions {
+  /** Body size of the messages flooded to subscribers. */
+  size: number;
 }
 
 export interface SinkConnection {
@@ -28,22 +35,25 @@ export interface NullSink {
   close(): Promise<void>;
 }
 
-export function startNullSink(protocol: Protocol, port: number, host = '127.0.0.1'): Promise<NullSink> {
+export function startNullSink(protocol: Protocol, port: number, host = '127.0.0.1', opts: SinkOptions = { size: 1024 }): Promise<NullSink> {
   const stats: SinkStats = { connections: 0, messages: 0, bytes: 0 };
   const sockets = new Set<Socket>();
   const server: Server = createServer({ noDelay: true }, (socket) => {
     sockets.add(socket);
     stats.connections++;
     socket.setNoDelay(true);
-    const write = (b: Buffer): void => {
-      if (!socket.destroyed) socket.write(b);
+    const out: SinkOutput = {
+      write: (b) => !socket.destroyed && socket.write(b),
+      onceDrain: (cb) => socket.once('drain', cb),
+      closed: () => socket.destroyed || socket.writableEnded,
     };
+    const end = (): void => void socket.end();
     const conn: SinkConnection =
       protocol === 'amqp'
-        ? new AmqpSinkConnection(write, () => socket.end(), stats)
+        ? new AmqpSinkConnection(out, end, stats, opts)
         : protocol === 'mqtt'
-          ? new MqttSinkConnection(write, () => socket.end(), stats)
-          : new StompSinkConnection(write, () => socket.end(), stats);
+          ? new MqttSinkConnection(out, end, stats, opts)
+          : new StompSinkConnection(out, end, stats, opts);
     let pending: Buffer | null = null;
     socket.on('data', (chunk: Buffer) => {
       stats.bytes += chunk.length;

@@ -1,15 +1,21 @@
-import { lastVarintEnd, readVarint } from '../clients/mqtt-wire.js';
-import type { SinkConnection, SinkStats } from './index.js';
+import { lastVarintEnd, publishTemplate, readVarint } from '../clients/mqtt-wire.js';
+import { Flood, floodBody, type SinkOutput } from './flood.js';
+import type { SinkConnection, SinkOptions, SinkStats } from './index.js';
 
-/** Server side of MQTT 3.1.1/5, just enough for publishers: CONNACK, PUBACK/PUBREC/PUBCOMP, SUBACK. */
+/** Server side of MQTT 3.1.1/5, just enough for the bench: CONNACK, PUBACK/PUBREC/PUBCOMP, SUBACK + QoS 0 flood. */
 export class MqttSinkConnection implements SinkConnection {
   private version = 4;
 
+  private readonly write: (b: Buffer) => void;
+
   constructor(
-    private readonly write: (b: Buffer) => void,
+    private readonly out: SinkOutput,
     private readonly end: () => void,
     private readonly stats: SinkStats,
-  ) {}
+    private readonly opts: SinkOptions,
+  ) {
+    this.write = (b) => void out.write(b);
+  }
 
   parse(buf: Buffer): number {
     let off = 0;
@@ -55,6 +61,8 @@ export class MqttSinkConnection implements SinkConnection {
           const v5 = this.version === 5 ? [0] : [];
           const body = [buf[p]!, buf[p + 1]!, ...v5, ...codes];
           this.write(Buffer.from([0x90, body.length, ...body]));
+          const t = publishTemplate(this.version === 5 ? 5 : 4, 'bench/null', 0, floodBody(this.opts.size));
+          new Flood(this.out, t.bytes, t.bodyOffset, -1).start();
           break;
         }
         case 12: // PINGREQ
