@@ -182,7 +182,7 @@ export async function runThroughput(o: BenchOptions, progress: Progress): Promis
   const track = (c: BenchClient): BenchClient => {
     all.push(c);
     c.onError((err) => {
-      errors.push(err.message);
+      if (!errors.includes(err.message)) errors.push(err.message);
       abort();
     });
     return c;
@@ -335,7 +335,8 @@ export async function runThroughput(o: BenchOptions, progress: Progress): Promis
     }
     if (sampler) brokerWindow = sampler.stop();
   } catch (err) {
-    errors.push(err instanceof Error ? err.message : String(err));
+    const msg = err instanceof Error ? err.message : String(err);
+    if (!errors.includes(msg)) errors.push(msg);
     if (sampler?.started) brokerWindow = sampler.stop();
   } finally {
     if (ticker) clearInterval(ticker);

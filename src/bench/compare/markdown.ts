@@ -167,8 +167,9 @@ export function render(r: Report): string {
   else {
     L.push(table(['case', 'Wharf', 'peer', 'Wharf/peer', 'target', 'met'], trows.map((t) => [esc(t.what), t.wharf, t.peer, t.value, t.target, t.met === null ? 'n/a' : t.met ? 'yes' : '**no**'])));
     const met = trows.filter((t) => t.met === true).length;
+    const comparable = trows.filter((t) => t.met !== null).length;
     L.push('');
-    L.push(`${met} of ${trows.length} comparisons meet their target.`);
+    L.push(`${met} of ${comparable} comparisons with results on both sides meet their target${comparable < trows.length ? ` (${trows.length - comparable} without a result: n/a)` : ''}.`);
   }
   L.push('');
   for (const s of r.scenarios) {
