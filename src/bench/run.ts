@@ -202,6 +202,7 @@ export async function runThroughput(o: BenchOptions, progress: Progress): Promis
   const consumers: BenchClient[] = [];
   const drivers: ProducerDriver[] = [];
   let ticker: NodeJS.Timeout | null = null;
+  let warmupTimer: NodeJS.Timeout | null = null;
   let drain: RunResult['drain'] = null;
   let sent: PhaseRates = { seconds: 0, count: 0, rate: 0 };
   let received: PhaseRates = { seconds: 0, count: 0, rate: 0 };
@@ -296,7 +297,7 @@ export async function runThroughput(o: BenchOptions, progress: Progress): Promis
       counters.measuring = true;
       sampler?.start();
     };
-    if (o.warmup > 0) setTimeout(beginMeasure, o.warmup * 1000);
+    if (o.warmup > 0) warmupTimer = setTimeout(beginMeasure, o.warmup * 1000);
     else beginMeasure();
     for (const d of drivers) d.start();
 
@@ -308,6 +309,7 @@ export async function runThroughput(o: BenchOptions, progress: Progress): Promis
     await Promise.race([allDone, abortPromise, ...timeUp]);
     if (timer !== null) clearTimeout(timer);
     for (const d of drivers) d.stop();
+    if (warmupTimer !== null) clearTimeout(warmupTimer);
     if (!counters.measuring) beginMeasure();
     const stopMs = performance.now();
     const sentTotal = sum(producers, (c) => c.stats.published);
@@ -340,6 +342,7 @@ export async function runThroughput(o: BenchOptions, progress: Progress): Promis
     if (sampler?.started) brokerWindow = sampler.stop();
   } finally {
     if (ticker) clearInterval(ticker);
+    if (warmupTimer !== null) clearTimeout(warmupTimer);
     for (const d of drivers) d.stop();
     await Promise.all([...producers, ...consumers].filter((c) => c !== undefined && c !== setup).map((c) => c.close().catch(() => undefined)));
     if (setup !== null && setup.error === null) {
