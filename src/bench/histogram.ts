@@ -16,8 +16,14 @@ export const HISTOGRAM_MAX_VALUE = 2 ** (MAX_EXP + 1) - 1;
 
 export function bucketOf(v: number): number {
   if (v < LINEAR) return v < 0 ? 0 : Math.floor(v);
+  if (v < 0x80000000) {
+    // Fast path (every latency below ~35 minutes): integer bit tricks, no log2.
+    const x = Math.floor(v);
+    const exp = 31 - Math.clz32(x);
+    return LINEAR + (exp - 7) * SUB + ((x >>> (exp - SUB_BITS)) - SUB);
+  }
   if (v > HISTOGRAM_MAX_VALUE) v = HISTOGRAM_MAX_VALUE;
-  const e = Math.floor(Math.log2(v)); // >= 7
+  const e = Math.floor(Math.log2(v)); // >= 31
   // Guard against log2 rounding at exact powers of two.
   const exp = 2 ** e > v ? e - 1 : 2 ** (e + 1) <= v ? e + 1 : e;
   const step = 2 ** (exp - SUB_BITS);

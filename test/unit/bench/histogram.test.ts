@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Histogram, bucketOf, bucketRange, HISTOGRAM_MAX_VALUE } from '../../../src/bench/histogram.js';
 
 test('every value falls inside the range of its bucket, and buckets are at most 1/64 wide', () => {
-  const values = [0, 1, 2, 63, 64, 127, 128, 129, 255, 256, 1000, 1023, 1024, 4095, 4096, 65535, 65536, 1e6, 123456789, 2 ** 31, 2 ** 32 + 7, 2 ** 40];
+  const values = [0, 1, 2, 63, 64, 127, 128, 129, 255, 256, 1000, 1023, 1024, 4095, 4096, 65535, 65536, 1e6, 123456789, 2 ** 31 - 1, 2 ** 31, 2 ** 31 + 1, 2 ** 32 + 7, 2 ** 40];
   for (let v = 0; v < 5000; v++) values.push(v);
   for (const v of values) {
     const i = bucketOf(v);
@@ -22,7 +22,8 @@ test('bucket indexes are monotonic in the value', () => {
     prev = i;
   }
   // Adjacent buckets tile the number line without gaps.
-  for (let i = 1; i < bucketOf(1e7); i++) assert.equal(bucketRange(i)[0], bucketRange(i - 1)[1] + 1);
+  for (let i = 1; i < bucketOf(2 ** 33); i++) assert.equal(bucketRange(i)[0], bucketRange(i - 1)[1] + 1);
+  assert.equal(bucketOf(2 ** 31), bucketOf(2 ** 31 - 1) + 1, "fast and slow paths meet without a gap");
 });
 
 test('values beyond the maximum are clamped, negative ones recorded as 0', () => {
