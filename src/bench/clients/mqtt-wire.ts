@@ -110,3 +110,36 @@ export const pidOfTag = (tag: number): number => ((tag - 1) % 65535) + 1;
 
 /** The tag in [low, low + 65535) whose packet id is `pid`. */
 export const tagOfPid = (pid: number, low: number): number => low + ((pid - pidOfTag(low) + 65535) % 65535);
+
+/** Value sizes of MQTT 5 properties by identifier (MQTT 5.0 §2.2.2.2); 'v' varint, 's' length-prefixed, 'p' string pair. */
+const PROP_SIZE: Record<number, number | 'v' | 's' | 'p'> = {
+  0x01: 1, 0x02: 4, 0x03: 's', 0x08: 's', 0x09: 's', 0x0b: 'v', 0x11: 4, 0x12: 's', 0x13: 2, 0x15: 's', 0x16: 's',
+  0x17: 1, 0x18: 4, 0x19: 1, 0x1a: 's', 0x1c: 's', 0x1f: 's', 0x21: 2, 0x22: 2, 0x23: 2, 0x24: 1, 0x25: 1,
+  0x26: 'p', 0x27: 4, 0x28: 1, 0x29: 1, 0x2a: 1,
+};
+
+/**
+ * Find a two-byte property (e.g. 0x21 Receive Maximum) in the properties that start at
+ * `off` (at the property-length varint) and end before `limit`; -1 when absent.
+ */
+export function findU16Property(b: Buffer, off: number, limit: number, id: number): number {
+  const len = readVarint(b, off, limit);
+  if (len < 0) return -1;
+  let p = lastVarintEnd;
+  const end = Math.min(limit, p + len);
+  while (p < end) {
+    const pid = b[p++]!;
+    const size = PROP_SIZE[pid];
+    if (size === undefined) return -1; // unknown property: stop rather than misread
+    if (pid === id && size === 2) return p + 2 <= end ? b.readUInt16BE(p) : -1;
+    if (size === 'v') {
+      if (readVarint(b, p, end) < 0) return -1;
+      p = lastVarintEnd;
+    } else if (size === 's') p += 2 + b.readUInt16BE(p);
+    else if (size === 'p') {
+      p += 2 + b.readUInt16BE(p);
+      p += 2 + b.readUInt16BE(p);
+    } else p += size;
+  }
+  return -1;
+}

@@ -8,6 +8,7 @@ import {
   PUBREC,
   PUBREL,
   connectPacket,
+  findU16Property,
   lastVarintEnd,
   pidOfTag,
   publishTemplate,
@@ -35,6 +36,8 @@ export class MqttClient extends BaseClient implements BenchClient {
   private template: MqttPublishTemplate | null = null;
   private confirms: ConfirmWindow | null = null;
   private seq = 0;
+  /** The server's Receive Maximum (MQTT 5 CONNACK property 0x21): QoS > 0 publishes in flight. */
+  private receiveMax = 65535;
   private sink: DeliverySink | null = null;
   private readonly fields = new BodyFields();
   /** Queued 4-byte control packets: (first byte << 16) | packet id. */
@@ -58,7 +61,8 @@ export class MqttClient extends BaseClient implements BenchClient {
   }
 
   async setupProducer(cfg: ProducerConfig): Promise<void> {
-    if (cfg.qos > 0) this.confirms = new ConfirmWindow(Math.min(cfg.confirmWindow || 1000, 65534));
+    // [MQTT-3.3.4-7]: never more unacknowledged QoS > 0 PUBLISHes than the server's Receive Maximum.
+    if (cfg.qos > 0) this.confirms = new ConfirmWindow(Math.min(cfg.confirmWindow || 1000, 65534, this.receiveMax));
     this.template = publishTemplate(this.version, slashed(cfg.destination), cfg.qos, makeBody(cfg.size, cfg.producerId));
   }
 
@@ -166,7 +170,11 @@ export class MqttClient extends BaseClient implements BenchClient {
         case PUBCOMP:
           this.confirm(buf.readUInt16BE(p), true);
           break;
-        case 2: // CONNACK: flags, return/reason code
+        case 2: // CONNACK: flags, return/reason code, [v5 properties]
+          if (this.version === 5 && rl > 2) {
+            const rm = findU16Property(buf, p + 2, end, 0x21);
+            if (rm > 0) this.receiveMax = rm;
+          }
           this.resolve('connack', buf[p + 1]!);
           break;
         case 9: {

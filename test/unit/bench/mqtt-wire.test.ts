@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   connectPacket,
+  findU16Property,
   lastVarintEnd,
   pidOfTag,
   publishTemplate,
@@ -83,4 +84,15 @@ test('packet ids cycle 1..65535 and map back to window tags', () => {
       assert.equal(tagOfPid(pidOfTag(tag), low), tag, `low ${low} tag ${tag}`);
     }
   }
+});
+
+test('MQTT 5 properties: find Receive Maximum among others (CONNACK properties)', () => {
+  // property length 14: 0x22 Topic Alias Maximum = 10, 0x1f Reason String "ok", 0x21 Receive Maximum = 20, 0x24 Maximum QoS = 1
+  const props = hex(`0e 22000a 1f00026f6b 210014 2401`);
+  assert.equal(props.length, 15);
+  assert.equal(findU16Property(props, 0, props.length, 0x21), 20);
+  assert.equal(findU16Property(props, 0, props.length, 0x22), 10);
+  assert.equal(findU16Property(props, 0, props.length, 0x23), -1, 'absent');
+  assert.equal(findU16Property(hex(`03 ff0001`), 0, 4, 0x21), -1, 'unknown property id: give up');
+  assert.equal(findU16Property(hex(`00`), 0, 1, 0x21), -1, 'no properties');
 });
