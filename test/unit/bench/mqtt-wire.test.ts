@@ -87,9 +87,9 @@ test('packet ids cycle 1..65535 and map back to window tags', () => {
 });
 
 test('MQTT 5 properties: find Receive Maximum among others (CONNACK properties)', () => {
-  // property length 14: 0x22 Topic Alias Maximum = 10, 0x1f Reason String "ok", 0x21 Receive Maximum = 20, 0x24 Maximum QoS = 1
-  const props = hex(`0e 22000a 1f00026f6b 210014 2401`);
-  assert.equal(props.length, 15);
+  // property length 13: 0x22 Topic Alias Maximum = 10, 0x1f Reason String "ok", 0x21 Receive Maximum = 20, 0x24 Maximum QoS = 1
+  const props = hex(`0d 22000a 1f00026f6b 210014 2401`);
+  assert.equal(props.length, 14);
   assert.equal(findU16Property(props, 0, props.length, 0x21), 20);
   assert.equal(findU16Property(props, 0, props.length, 0x22), 10);
   assert.equal(findU16Property(props, 0, props.length, 0x23), -1, 'absent');
