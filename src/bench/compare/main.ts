@@ -25,6 +25,7 @@ scenarios against every broker that speaks each protocol, and writes docs/benchm
   --label TEXT         banner on top of the report (e.g. "preliminary: other builds running")
   --no-peers-start     do not run start.sh (use whatever peers are already running)
   --keep-peers         leave the peers running at the end (default: stop them if this run started them)
+  --restart-peers      stop.sh then start.sh first, so every peer starts cold (disturbs anyone else using them)
 `;
 
 interface CompareOptions {
@@ -37,10 +38,11 @@ interface CompareOptions {
   label: string;
   peersStart: boolean;
   keepPeers: boolean;
+  restartPeers: boolean;
 }
 
 function parse(argv: string[]): CompareOptions {
-  const o: CompareOptions = { quick: false, runs: 0, duration: undefined, scenarios: null, brokers: null, out: '', label: '', peersStart: true, keepPeers: false };
+  const o: CompareOptions = { quick: false, runs: 0, duration: undefined, scenarios: null, brokers: null, out: '', label: '', peersStart: true, keepPeers: false, restartPeers: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const val = (): string => {
@@ -57,6 +59,7 @@ function parse(argv: string[]): CompareOptions {
     else if (a === '--label') o.label = val();
     else if (a === '--no-peers-start') o.peersStart = false;
     else if (a === '--keep-peers') o.keepPeers = true;
+    else if (a === '--restart-peers') o.restartPeers = true;
     else if (a === '--help' || a === '-h') throw new Error('help');
     else throw new Error(`unknown option ${a}`);
   }
@@ -92,8 +95,15 @@ export async function runCompare(argv: string[]): Promise<number> {
   log(`bench-compare: work directory ${work} (bench JSON and logs)`);
 
   const needsPeers = PEERS.some((pp) => wanted(pp.id));
+  if (needsPeers && o.restartPeers && existsSync(peersDir)) {
+    log('restarting peers (stop.sh, then start.sh)');
+    stopPeers(peersDir);
+  }
   const peers = needsPeers && existsSync(peersDir) ? await startPeers(peersDir, log, !o.peersStart) : { startedByUs: false, available: [] as Broker[], notes: needsPeers ? [`no peers directory at ${peersDir}`] : [] };
   notes.push(...peers.notes);
+  if (needsPeers && !peers.startedByUs && peers.available.length > 0) {
+    notes.push('The peers were already running when this comparison started (not restarted): their heaps may be warm from earlier use, which lowers their RSS growth in scenario 6. `--restart-peers` starts them cold.');
+  }
 
   const wharfProcs: WharfProcess[] = [];
   const brokers = new Map<BrokerId, Broker>();
@@ -178,7 +188,10 @@ export async function runCompare(argv: string[]): Promise<number> {
     return { ...base, ...x, ok };
   };
 
-  for (const s of scen) {
+  // Idle connections first, while every broker's heap is as cold as it will get (RSS growth
+  // per connection is measured), then the scenarios in their order.
+  const order = [...scen.filter((s) => s.n === 6), ...scen.filter((s) => s.n !== 6)];
+  for (const s of order) {
     for (const c of s.cases) {
       const list = c.brokers.filter((id) => brokers.has(id) && brokers.get(id)!.ports[c.protocol] !== undefined && (!c.consumerProtocol || brokers.get(id)!.ports[c.consumerProtocol] !== undefined));
       for (let run = 0; run < o.runs; run++) {

@@ -85,6 +85,10 @@ export function aggregate(caseId: string, broker: Broker, records: readonly RunR
   const keys = new Set(ok.flatMap((r) => Object.keys(r.metrics)));
   const medians: Record<string, number> = {};
   for (const k of keys) medians[k] = median(ok.map((r) => r.metrics[k] ?? NaN));
+  // RSS growth per idle connection: only the first run on a broker grows its heap; later
+  // runs reuse what the previous run's connections freed (malloc, JVM and V8 heaps do not
+  // shrink), so their growth understates the cost. Report the largest (coldest) run.
+  if (keys.has('rssPerConnKiB')) medians.rssPerConnKiB = Math.max(...ok.map((r) => r.metrics.rssPerConnKiB ?? NaN).filter(Number.isFinite));
   const sum = (f: (r: RunRecord) => number): number => mine.reduce((a, r) => a + (Number.isFinite(f(r)) ? f(r) : 0), 0);
   return {
     caseId,
