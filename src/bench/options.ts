@@ -50,6 +50,8 @@ export interface BenchOptions {
   batch: number;
   /** Seconds without progress before the end-of-run wait for in-flight messages gives up. */
   drainTimeout: number;
+  /** Seconds after the producers stopped to wait at most for outstanding deliveries. */
+  maxDrain: number;
   runId: string;
   strict: boolean;
   /** Hold time for idle connections (seconds). */
@@ -108,6 +110,7 @@ Output
   --quiet                      no per-second progress lines
   --batch N                    max messages per socket write               [auto: ~64 KiB]
   --drain-timeout S            give up waiting for in-flight messages after S s without progress [10]
+  --max-drain S                ... or after S s in total, even while they still arrive (reported) [120]
   --run-id ID                  name prefix for queues/topics               [random]
   --strict                     exit code 3 when any loss or duplicate is seen
 `;
@@ -121,7 +124,7 @@ const VALUED = new Set([
   'protocol', 'url', 'host', 'port', 'user', 'password', 'vhost', 'consumer-protocol', 'consumer-url',
   'consumer-port', 'consumer-host', 'producers', 'consumers', 'queues', 'topics', 'size', 'rate', 'count',
   'duration', 'warmup', 'confirm-window', 'qos', 'mqtt-version', 'prefetch', 'idle-connections',
-  'connect-concurrency', 'broker-pid', 'json', 'batch', 'drain-timeout', 'run-id', 'hold',
+  'connect-concurrency', 'broker-pid', 'json', 'batch', 'drain-timeout', 'max-drain', 'run-id', 'hold',
 ]);
 
 function parseProtocol(v: string): Protocol {
@@ -290,6 +293,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     quiet: has('quiet'),
     batch: int('batch', get('batch') ?? '0', 0, 1000000),
     drainTimeout: num('drain-timeout', get('drain-timeout') ?? '10', 0),
+    maxDrain: num('max-drain', get('max-drain') ?? '120', 0),
     runId,
     strict: has('strict'),
     hold: num('hold', get('hold') ?? '3', 0),

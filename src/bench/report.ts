@@ -40,6 +40,7 @@ export function summary(o: BenchOptions, r: RunResult): string {
   const d = r.delivery;
   const flag = d.lost > 0 || d.duplicates > 0 || r.corrupt > 0 || d.unexpected > 0 ? '   <-- NOT CLEAN' : '';
   L.push(`  delivery  expected ${n(d.expected)}  distinct ${n(d.distinct)}  LOST ${n(d.lost)}  DUPLICATES ${n(d.duplicates)}  corrupt ${n(r.corrupt)}  unexpected ${n(d.unexpected)}${flag}`);
+  if (r.cutShort) L.push(`  NOTE      stopped waiting after --max-drain ${o.maxDrain} s while messages were still arriving: "LOST" includes messages that were only late`);
   if (r.broker) {
     const b = r.broker;
     L.push(`  broker    pid ${b.pid}: cpu ${b.cpuSeconds.toFixed(2)} s (${b.cpuSecondsPerMillion.toFixed(2)} s per million messages), RSS ${mb(b.rssStartBytes)} -> ${mb(b.rssEndBytes)}, peak ${mb(b.rssPeakBytes)}`);

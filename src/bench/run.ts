@@ -119,6 +119,9 @@ export interface RunResult {
   nacked: number;
   inflightAtEnd: number;
   delivery: DeliveryTotals;
+  /** The wait for outstanding deliveries hit --max-drain while messages were still arriving:
+   *  part of `delivery.lost` may only be late, not lost. */
+  cutShort: boolean;
   corrupt: number;
   latencyMs: { p50: number; p99: number; p999: number; max: number; mean: number; count: number };
   drain: { publish: PhaseRates; consume: PhaseRates } | null;
@@ -207,6 +210,7 @@ export async function runThroughput(o: BenchOptions, progress: Progress): Promis
   let sent: PhaseRates = { seconds: 0, count: 0, rate: 0 };
   let received: PhaseRates = { seconds: 0, count: 0, rate: 0 };
   let brokerWindow: ProcWindow | null = null;
+  let cutShort = false;
 
   const connectConsumers = async (): Promise<void> => {
     await limitAll(o.consumers, 50, async (c) => {
@@ -316,7 +320,7 @@ export async function runThroughput(o: BenchOptions, progress: Progress): Promis
     sent = phase(sentTotal - sent0, stopMs - measureStartMs);
 
     // Wait for outstanding confirms.
-    await waitProgress(() => sum(producers, (c) => c.inflight()) === 0, () => sum(producers, (c) => c.stats.confirmed + c.stats.nacked), o.drainTimeout, abortPromise);
+    await waitProgress(() => sum(producers, (c) => c.inflight()) === 0, () => sum(producers, (c) => c.stats.confirmed + c.stats.nacked), o.drainTimeout, o.maxDrain, abortPromise);
 
     if (o.drain) {
       const publish = phase(sentTotal, stopMs - startMs);
@@ -324,14 +328,14 @@ export async function runThroughput(o: BenchOptions, progress: Progress): Promis
       counters.lastDeliveryMs = 0;
       await connectConsumers();
       const expected = expectedTotal();
-      await waitProgress(() => counters.received >= expected, () => counters.received, o.drainTimeout, abortPromise);
+      cutShort = (await waitProgress(() => counters.received >= expected, () => counters.received, o.drainTimeout, o.maxDrain, abortPromise)) === 'cut';
       const lastMs = counters.lastDeliveryMs > 0 ? counters.lastDeliveryMs - performance.timeOrigin : performance.now();
       const consume = phase(counters.received, lastMs - consumeStart);
       drain = { publish, consume };
       received = consume;
     } else {
       const expected = expectedTotal();
-      await waitProgress(() => counters.received >= expected, () => counters.received, o.drainTimeout, abortPromise);
+      cutShort = (await waitProgress(() => counters.received >= expected, () => counters.received, o.drainTimeout, o.maxDrain, abortPromise)) === 'cut';
       const lastMs = counters.lastDeliveryMs > 0 ? counters.lastDeliveryMs - performance.timeOrigin : stopMs;
       received = phase(counters.received - recv0, Math.max(lastMs, stopMs) - measureStartMs);
     }
@@ -378,6 +382,7 @@ export async function runThroughput(o: BenchOptions, progress: Progress): Promis
     nacked: sum(producers.filter(Boolean), (c) => c.stats.nacked),
     inflightAtEnd: sum(producers.filter(Boolean), (c) => c.inflight()),
     delivery: totals(groups, expectedOf),
+    cutShort,
     corrupt: counters.corrupt,
     latencyMs: {
       p50: lat.percentile(50) / 1000,
@@ -399,21 +404,29 @@ function phase(count: number, ms: number): PhaseRates {
   return { seconds, count, rate: seconds > 0 ? count / seconds : 0 };
 }
 
-/** Resolve when `done()` holds, or after `idleSecs` without `progress()` changing, or on abort. */
-async function waitProgress(done: () => boolean, progress: () => number, idleSecs: number, abort: Promise<void>): Promise<void> {
+/**
+ * Resolve when `done()` holds ('done'), after `idleSecs` without `progress()` changing
+ * ('idle'), after `maxSecs` in total although progress continued ('cut'), or on abort.
+ */
+async function waitProgress(done: () => boolean, progress: () => number, idleSecs: number, maxSecs: number, abort: Promise<void>): Promise<'done' | 'idle' | 'cut' | 'abort'> {
   let last = progress();
-  let lastChange = performance.now();
+  const start = performance.now();
+  let lastChange = start;
   let aborted = false;
   void abort.then(() => (aborted = true));
-  while (!done() && !aborted) {
+  for (;;) {
+    if (done()) return 'done';
+    if (aborted) return 'abort';
     await sleep(20);
     const p = progress();
+    const now = performance.now();
     if (p !== last) {
       last = p;
-      lastChange = performance.now();
-    } else if (performance.now() - lastChange > idleSecs * 1000) {
-      return;
+      lastChange = now;
+    } else if (now - lastChange > idleSecs * 1000) {
+      return 'idle';
     }
+    if (now - start > maxSecs * 1000) return 'cut';
   }
 }
 

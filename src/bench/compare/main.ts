@@ -167,7 +167,7 @@ export async function runCompare(argv: string[]): Promise<number> {
     }
     const args = [...caseArgs, '--host', '127.0.0.1', '--port', String(port), '--broker-pid', String(pid), '--json', json, '--quiet', '--run-id', `cmp${process.pid}x${id}`];
     if (cport !== undefined) args.push('--consumer-port', String(cport));
-    if (c.kind === 'throughput' || c.kind === 'latency') args.push('--drain-timeout', '5');
+    if (c.kind === 'throughput' || c.kind === 'latency') args.push('--drain-timeout', '5', '--max-drain', '30');
     const logFile = join(work, 'bench.log');
     appendFileSync(logFile, `\n$ wharf bench ${args.join(' ')}\n`);
     const code = await new Promise<number | null>((res) => {
@@ -180,7 +180,7 @@ export async function runCompare(argv: string[]): Promise<number> {
         res(code);
       });
     });
-    const base: RunRecord = { caseId: c.id, broker: b.id, run, ok: false, error: '', metrics: {}, lost: 0, duplicates: 0, corrupt: 0 };
+    const base: RunRecord = { caseId: c.id, broker: b.id, run, ok: false, error: '', note: '', metrics: {}, lost: 0, duplicates: 0, corrupt: 0 };
     if (!existsSync(json)) return { ...base, error: code === null ? `bench killed after ${c.timeoutS} s` : `bench exited with ${code} and no result (see ${logFile})` };
     const doc = JSON.parse(readFileSync(json, 'utf8')) as Record<string, unknown>;
     const x = extract(c, doc);

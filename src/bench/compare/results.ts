@@ -13,6 +13,8 @@ export interface RunRecord {
   lost: number;
   duplicates: number;
   corrupt: number;
+  /** Not an error, but worth showing (e.g. the wait for late deliveries was cut short). */
+  note: string;
 }
 
 type Json = Record<string, unknown>;
@@ -20,7 +22,7 @@ const num = (v: unknown): number => (typeof v === 'number' ? v : NaN);
 const obj = (v: unknown): Json => (typeof v === 'object' && v !== null ? (v as Json) : {});
 
 /** Extract the metrics of a bench JSON document for a case of the given kind. */
-export function extract(c: Case, doc: Json): Pick<RunRecord, 'metrics' | 'lost' | 'duplicates' | 'corrupt' | 'error'> {
+export function extract(c: Case, doc: Json): Pick<RunRecord, 'metrics' | 'lost' | 'duplicates' | 'corrupt' | 'error' | 'note'> {
   const errors = Array.isArray(doc.errors) ? (doc.errors as unknown[]).map(String) : [];
   if (c.kind === 'idle') {
     const i = obj(doc.idle);
@@ -37,6 +39,7 @@ export function extract(c: Case, doc: Json): Pick<RunRecord, 'metrics' | 'lost' 
       lost: 0,
       duplicates: 0,
       corrupt: 0,
+      note: '',
       error: failed > 0 ? `${failed} connections failed: ${String(i.firstError ?? '')}` : '',
     };
   }
@@ -59,6 +62,7 @@ export function extract(c: Case, doc: Json): Pick<RunRecord, 'metrics' | 'lost' 
     metrics.drainRate = num(obj(drain.consume).rate);
   }
   return {
+    note: doc.cutShort === true ? `stopped waiting after --max-drain with ${num(delivery.lost)} deliveries outstanding (late, maybe not lost)` : '',
     metrics,
     lost: num(delivery.lost),
     duplicates: num(delivery.duplicates),
@@ -99,6 +103,6 @@ export function aggregate(caseId: string, broker: Broker, records: readonly RunR
     lost: sum((r) => r.lost),
     duplicates: sum((r) => r.duplicates),
     corrupt: sum((r) => r.corrupt),
-    errors: [...new Set(mine.filter((r) => r.error !== '').map((r) => r.error))],
+    errors: [...new Set(mine.flatMap((r) => [r.error, r.note]).filter((e) => e !== ''))],
   };
 }

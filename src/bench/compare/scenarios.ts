@@ -48,7 +48,7 @@ const ALL_MQTT: BrokerId[] = ['wharf', 'rabbitmq', 'activemq', 'mosquitto'];
 /** Issue 6's eight scenarios, as bench invocations. */
 export function scenarios(p: Plan): Scenario[] {
   const timed = ['--duration', String(p.duration), '--warmup', String(p.warmup)];
-  const t = p.duration + 90;
+  const t = p.duration + p.warmup + 120; // + setup, --max-drain 30, close
   const c = (scenario: number, proto: Protocol, title: string, brokers: BrokerId[], args: string[], kind: CaseKind = 'throughput', extra: Partial<Case> = {}): Case => ({
     id: `${scenario}-${title.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/-$/, '')}`,
     scenario,
@@ -100,8 +100,8 @@ export function scenarios(p: Plan): Scenario[] {
       n: 5,
       title: `Publish ${p.drainCount.toLocaleString('en-US')} transient 256 B messages with no consumer, then drain (auto-ack)`,
       cases: [
-        c(5, 'amqp', 'AMQP', ALL_AMQP, ['--size', '256', '--count', String(p.drainCount), '--drain', '--drain-timeout', '20'], 'drain', { timeoutS: 900 }),
-        c(5, 'stomp', 'STOMP', ALL_STOMP, ['--size', '256', '--count', String(p.drainCount), '--drain', '--drain-timeout', '20'], 'drain', { timeoutS: 900 }),
+        c(5, 'amqp', 'AMQP', ALL_AMQP, ['--size', '256', '--count', String(p.drainCount), '--drain', '--drain-timeout', '20', '--max-drain', '600'], 'drain', { timeoutS: 1500 }),
+        c(5, 'stomp', 'STOMP', ALL_STOMP, ['--size', '256', '--count', String(p.drainCount), '--drain', '--drain-timeout', '20', '--max-drain', '600'], 'drain', { timeoutS: 1500 }),
       ],
     },
     {

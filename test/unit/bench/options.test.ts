@@ -71,6 +71,8 @@ test('manual ack defaults prefetch to 1000; value checks', () => {
   assert.throws(() => parseArgs(['--run-id', 'a/b']), OptionError);
   assert.throws(() => parseArgs(['--auto-ack', '--manual-ack']), OptionError);
   assert.equal(parseArgs(['--rate=1500.5']).rate, 1500.5);
+  assert.equal(parseArgs([]).maxDrain, 120);
+  assert.equal(parseArgs(['--max-drain', '30']).maxDrain, 30);
 });
 
 test('other modes', () => {
