@@ -36,7 +36,17 @@ export async function runBenchCli(argv: string[]): Promise<number> {
     writeJson(o, { kind: 'idle', idle: r });
     return r.connected === 0 ? 1 : 0;
   }
-  const r = await runThroughput(o, { line: out });
+  // First Ctrl-C: stop publishing, drain and print the summary; a second one exits at once.
+  let onSigint: () => void = () => undefined;
+  const interrupted = new Promise<void>((resolve) => {
+    onSigint = (): void => {
+      out('interrupted: stopping producers, draining (Ctrl-C again to quit)');
+      process.once('SIGINT', () => process.exit(130));
+      resolve();
+    };
+  });
+  process.once('SIGINT', onSigint);
+  const r = await runThroughput(o, { line: out }, interrupted).finally(() => process.removeListener('SIGINT', onSigint));
   out(summary(o, r));
   writeJson(o, { kind: 'run', ...r });
   if (r.errors.length > 0) return 1;

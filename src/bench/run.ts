@@ -156,7 +156,7 @@ export function autoBatch(size: number): number {
 }
 
 /** One throughput / latency run as described by the options. */
-export async function runThroughput(o: BenchOptions, progress: Progress): Promise<RunResult> {
+export async function runThroughput(o: BenchOptions, progress: Progress, interrupted: Promise<void> = new Promise(() => undefined)): Promise<RunResult> {
   const errors: string[] = [];
   const destinations: Destination[] = Array.from({ length: o.destinations }, (_, i) => ({
     kind: o.semantics,
@@ -310,7 +310,8 @@ export async function runThroughput(o: BenchOptions, progress: Progress): Promis
     const allDone = drivers.length > 0 ? Promise.all(drivers.map((d) => d.done)) : new Promise<void>(() => undefined);
     let timer: NodeJS.Timeout | null = null;
     const timeUp = o.duration > 0 ? [new Promise<void>((r) => (timer = setTimeout(r, o.duration * 1000)))] : [];
-    await Promise.race([allDone, abortPromise, ...timeUp]);
+    // An interrupt (Ctrl-C) ends the publishing early; the run still drains and reports.
+    await Promise.race([allDone, abortPromise, interrupted, ...timeUp]);
     if (timer !== null) clearTimeout(timer);
     for (const d of drivers) d.stop();
     if (warmupTimer !== null) clearTimeout(warmupTimer);
