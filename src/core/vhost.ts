@@ -103,7 +103,9 @@ export class VirtualHostImpl implements VirtualHost, QueueHost {
 
   // ---- permissions ----------------------------------------------------------------
 
-  private check(p: Principal, what: 'configure' | 'write' | 'read', kind: 'queue' | 'exchange', name: string): void {
+  private check(p: Principal, what: 'configure' | 'write' | 'read', kind: 'queue' | 'exchange', resource: string): void {
+    // The default exchange is 'amq.default' for access control, as in RabbitMQ.
+    const name = kind === 'exchange' && resource === '' ? 'amq.default' : resource;
     const perm = this.env.permission(p.user.name, this.name);
     if (!perm || !perm.allows(what, name)) {
       throw accessRefused(`access to ${rs(kind, name, this.name)} refused for user '${p.user.name}'`);
@@ -434,16 +436,28 @@ export class VirtualHostImpl implements VirtualHost, QueueHost {
     if (!x) throw notFound(rs('exchange', exchange, this.name));
     if (x.options.internal) throw accessRefused(`cannot publish to internal ${rs('exchange', exchange, this.name)}`);
     this.check(p, 'write', 'exchange', exchange);
-    const message: Message = { exchange, routingKey, properties, body, id: this.env.nextMessageId() };
+    let message: Message = { exchange, routingKey, properties, body, id: this.env.nextMessageId() };
     if (x.isDefault && routingKey.startsWith(DIRECT_REPLY_PREFIX)) return this.directReply(message);
-    return this.routeAndEnqueue(x, message, undefined);
+    const headers = properties.headers;
+    let extra: string[] | undefined;
+    if (headers !== undefined && (headers['CC'] !== undefined || headers['BCC'] !== undefined)) {
+      // RabbitMQ sender-selected distribution: CC and BCC add routing keys; BCC is
+      // removed from the message so receivers never see it.
+      extra = [...stringList(headers['CC']), ...stringList(headers['BCC'])];
+      if (headers['BCC'] !== undefined) {
+        const h = { ...headers };
+        delete h['BCC'];
+        message = { ...message, properties: { ...properties, headers: h } };
+      }
+    }
+    return this.routeAndEnqueue(x, message, undefined, extra);
   }
 
   /**
    * Collect target queues into `out` (deduplicated by pass marker) and enqueue.
    * `dlSource` is set when this is a dead-lettering pass (cycle rule applies).
    */
-  private routeAndEnqueue(x: Exchange, message: Message, dl: { reason: DeadLetterReason } | undefined): PublishResult {
+  private routeAndEnqueue(x: Exchange, message: Message, dl: { reason: DeadLetterReason } | undefined, extraKeys: readonly string[] | undefined): PublishResult {
     if (this.depth >= MAX_ROUTE_DEPTH) {
       this.env.log.warn({ vhost: this.name, exchange: x.name }, 'routing nested too deep; message dropped');
       return publishResult(0, false, false);
@@ -451,8 +465,11 @@ export class VirtualHostImpl implements VirtualHost, QueueHost {
     const out = (this.queueScratch[this.depth] ??= []);
     this.depth++;
     try {
-      const epoch = ++this.epoch;
-      this.collect(x, message, out, epoch);
+      // Queues are deduplicated across every routing key of the message; exchanges are
+      // visited once per key (cycle safety), so each key gets its own pass number.
+      const qEpoch = ++this.epoch;
+      this.collect(x, message.routingKey, message, out, qEpoch, ++this.epoch);
+      if (extraKeys !== undefined) for (const k of extraKeys) this.collect(x, k, message, out, qEpoch, ++this.epoch);
       let routed = 0;
       let rejected = false;
       let needsSync = false;
@@ -485,20 +502,20 @@ export class VirtualHostImpl implements VirtualHost, QueueHost {
     }
   }
 
-  private collect(x: Exchange, message: Message, out: Queue[], epoch: number): void {
-    x.mark = epoch;
+  private collect(x: Exchange, routingKey: string, message: Message, out: Queue[], qEpoch: number, xEpoch: number): void {
+    x.mark = xEpoch;
     if (x.isDefault) {
       // AMQP 0-9-1 §3.1.3.1: every queue is bound to the default exchange by its name.
-      const q = this.queues.get(message.routingKey);
-      if (q && q.mark !== epoch) {
-        q.mark = epoch;
+      const q = this.queues.get(routingKey);
+      if (q && q.mark !== qEpoch) {
+        q.mark = qEpoch;
         out.push(q);
       }
       return;
     }
     const scratch = this.bindingScratch;
     const start = scratch.length;
-    x.collect(message, scratch);
+    x.collect(routingKey, message, scratch);
     const end = scratch.length;
     let matched = false;
     for (let i = start; i < end; i++) {
@@ -506,19 +523,19 @@ export class VirtualHostImpl implements VirtualHost, QueueHost {
       if (b.filter !== undefined && !b.filter(message)) continue;
       matched = true;
       const d = b.destination;
-      if (d.mark === epoch) continue;
       if (d.kind === 'queue') {
-        d.mark = epoch;
+        if (d.mark === qEpoch) continue;
+        d.mark = qEpoch;
         out.push(d);
-      } else {
-        this.collect(d, message, out, epoch);
+      } else if (d.mark !== xEpoch) {
+        this.collect(d, routingKey, message, out, qEpoch, xEpoch);
       }
     }
     scratch.length = start;
     // Alternate exchange: used when this exchange itself routed nowhere (rabbit_exchange route1).
     if (!matched && x.alternate !== undefined) {
       const ae = this.exchanges.get(x.alternate);
-      if (ae && ae.mark !== epoch) this.collect(ae, message, out, epoch);
+      if (ae && ae.mark !== xEpoch) this.collect(ae, routingKey, message, out, qEpoch, xEpoch);
     }
   }
 
@@ -532,10 +549,14 @@ export class VirtualHostImpl implements VirtualHost, QueueHost {
       this.env.log.debug({ vhost: this.name, queue: q.name, exchange: dlxName }, 'dead-letter exchange missing; message dropped');
       return;
     }
-    const routingKey = q.config.deadLetterRoutingKey ?? message.routingKey;
-    const properties = deadLetteredProperties(message, q.name, reason, [message.routingKey]);
-    const next: Message = { exchange: dlxName, routingKey, properties, body: message.body, id: this.env.nextMessageId() };
-    this.routeAndEnqueue(x, next, { reason });
+    // The message's routing keys: the published key plus CC (BCC was removed at publish).
+    const cc = stringList(message.properties.headers?.['CC']);
+    const keys = cc.length === 0 ? [message.routingKey] : [message.routingKey, ...cc];
+    const dlrk = q.config.deadLetterRoutingKey;
+    const properties = deadLetteredProperties(message, q.name, reason, keys);
+    const next: Message = { exchange: dlxName, routingKey: dlrk ?? message.routingKey, properties, body: message.body, id: this.env.nextMessageId() };
+    // With x-dead-letter-routing-key the message routes by that key alone; otherwise by all of its keys.
+    this.routeAndEnqueue(x, next, { reason }, dlrk === undefined && cc.length > 0 ? cc : undefined);
   }
 
   deleteUnused(q: Queue): void {
@@ -637,6 +658,17 @@ function isDurableBinding(src: Exchange, dest: Destination): boolean {
   if (!src.options.durable) return false;
   if (dest.kind === 'exchange') return dest.options.durable;
   return dest.options.durable && !dest.options.exclusive;
+}
+
+/** CC/BCC header values: an array of strings (longstr or bytes); anything else adds nothing. */
+function stringList(v: FieldValue | undefined): string[] {
+  if (!Array.isArray(v)) return [];
+  const out: string[] = [];
+  for (const e of v) {
+    if (typeof e === 'string') out.push(e);
+    else if (Buffer.isBuffer(e)) out.push(e.toString('utf8'));
+  }
+  return out;
 }
 
 function splitRef(ref: string): [string, string] {

@@ -39,7 +39,7 @@ export class HeadersRouter<D> implements Router<D> {
     if (i >= 0) this.list.splice(i, 1);
   }
 
-  collect(message: Message, out: Binding<D>[]): void {
+  collect(_routingKey: string, message: Message, out: Binding<D>[]): void {
     const headers = message.properties.headers;
     for (let i = 0; i < this.list.length; i++) {
       const c = this.list[i] as Compiled<D>;

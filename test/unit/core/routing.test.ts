@@ -92,11 +92,11 @@ test('topic trie: duplicate-producing patterns match once; unbind prunes and inv
   assert.deepEqual(r.match('a.a.a.a').map((b) => b.routingKey).sort(), ['#.#.a.#', 'a.*.#']);
   const out: Binding<string>[] = [];
   const msg = (rk: string) => ({ exchange: 'x', routingKey: rk, properties: {}, body: Buffer.alloc(0), id: 1 as never });
-  r.collect(msg('a.b'), out);
+  r.collect('a.b', msg('a.b'), out);
   assert.equal(out.length, 2);
   r.remove(b2);
   out.length = 0;
-  r.collect(msg('a.b'), out);
+  r.collect('a.b', msg('a.b'), out);
   assert.deepEqual(out.map((b) => b.routingKey), ['#.#.a.#']);
   // A long key against many '#' stays fast enough to finish (memoised walk).
   r.add(mk('#.#.#.#.#.#.#.#.z'));
