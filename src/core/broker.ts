@@ -1,4 +1,4 @@
-import type { BrokerHandle, BrokerOptions, ExchangeType, User, VirtualHost } from './api.js';
+import type { BrokerHandle, BrokerLimits, BrokerOptions, ExchangeType, User, VirtualHost } from './api.js';
 import { Alarms } from './alarms.js';
 import { BrokerError, ErrorCode } from './errors.js';
 import { isExchangeType } from './exchange.js';
@@ -30,6 +30,10 @@ export class BrokerImpl implements BrokerHandle {
   private saveScheduled = false;
   private closed = false;
   private readonly env: VhostEnv;
+
+  get limits(): BrokerLimits {
+    return this.opts.limits;
+  }
 
   private constructor(private readonly opts: BrokerOptions) {
     const self = this;

@@ -1,4 +1,4 @@
-import type { ConnectionId, ConsumerSink, Delivery, MessageFilter, QueueDeliveryTag, QueueInfo, QueueOptions, Settlement } from './api.js';
+import type { ConnectionId, ConsumerSink, Delivery, MessageFilter, QueueDeliveryTag, QueueInfo, QueueOptions, QueueStats, Settlement } from './api.js';
 import { ConsumerImpl, ConsumerSet, type ConsumerOwner } from './consumer.js';
 import { Deque } from './deque.js';
 import { accessRefused, preconditionFailed } from './errors.js';
@@ -80,6 +80,7 @@ export class Queue implements ConsumerOwner {
   private unusedTimer: NodeJS.Timeout | undefined;
   /** Ready entries that carry an expiry: skip clock reads when zero. */
   private expiring = 0;
+  private readonly counters = { published: 0, delivered: 0, redelivered: 0, acked: 0, discarded: 0 };
 
   constructor(
     private readonly host: QueueHost,
@@ -121,12 +122,9 @@ export class Queue implements ConsumerOwner {
       messageCount: this.readyCount,
       unackedCount: this.unacked.size,
       consumerCount: this.consumers.size,
+      messageBytes: this.readyBytes,
+      stats: { ...this.counters } as QueueStats,
     };
-  }
-
-  /** Extra figures for management/metrics. */
-  stats(): { readyBytes: number; readyCount: number; unackedCount: number; consumerCount: number } {
-    return { readyBytes: this.readyBytes, readyCount: this.readyCount, unackedCount: this.unacked.size, consumerCount: this.consumers.size };
   }
 
   // ---- enqueue ---------------------------------------------------------------
@@ -170,6 +168,7 @@ export class Queue implements ConsumerOwner {
       owner: undefined,
     };
     if (persisted) this.host.store.enqueue(this.key, message.id);
+    this.counters.published++;
     this.pushReady(entry);
     if (this.config.overflow === 'drop-head') this.dropHeadOverLimit();
     this.dispatch();
@@ -242,6 +241,7 @@ export class Queue implements ConsumerOwner {
 
   /** The message leaves the queue without being delivered: store cleanup and dead-lettering. */
   private discard(e: Entry, reason: DeadLetterReason | undefined): void {
+    this.counters.discarded++;
     if (e.persisted) this.host.store.dequeue(this.key, e.message.id);
     if (reason !== undefined && this.config.deadLetterExchange !== undefined) this.host.deadLetter(this, e.message, reason);
   }
@@ -413,6 +413,8 @@ export class Queue implements ConsumerOwner {
       this.unacked.set(tag, e);
       if (e.persisted) this.host.store.markDelivered(this.key, e.message.id);
     }
+    this.counters.delivered++;
+    if (e.redelivered) this.counters.redelivered++;
     const d: Delivery = {
       queue: this.name,
       tag: tag as QueueDeliveryTag,
@@ -436,6 +438,8 @@ export class Queue implements ConsumerOwner {
     if (!level) return undefined;
     const e = this.removedReady(level.shift() as Entry);
     const tag = this.nextTag++;
+    this.counters.delivered++;
+    if (e.redelivered) this.counters.redelivered++;
     if (noAck) {
       if (e.persisted) this.host.store.dequeue(this.key, e.message.id);
     } else {
@@ -454,6 +458,7 @@ export class Queue implements ConsumerOwner {
     if (!e) throw preconditionFailed(`unknown delivery tag ${tag}`);
     this.unacked.delete(tag);
     if (how.kind === 'ack') {
+      this.counters.acked++;
       if (e.persisted) this.host.store.dequeue(this.key, e.message.id);
       return;
     }
