@@ -1,4 +1,4 @@
-import type { BrokerHandle, BrokerLimits, BrokerOptions, ExchangeType, User, VirtualHost } from './api.js';
+import type { BrokerHandle, BrokerLimits, ConnectionId, BrokerOptions, ExchangeType, User, VirtualHost } from './api.js';
 import { Alarms } from './alarms.js';
 import { BrokerError, ErrorCode } from './errors.js';
 import { isExchangeType } from './exchange.js';
@@ -25,6 +25,7 @@ export class BrokerImpl implements BrokerHandle {
   private readonly vhosts = new Map<string, VirtualHostImpl>();
   private readonly users = new Map<string, UserRecord>();
   private lastId = 0;
+  private lastConnectionId = 0;
   private saving: Promise<void> | undefined;
   private saveAgain = false;
   private saveScheduled = false;
@@ -227,6 +228,11 @@ export class BrokerImpl implements BrokerHandle {
   }
 
   // ---- Broker ------------------------------------------------------------------------
+
+  /** Connection ids unique across every protocol (exclusive-queue ownership is keyed by them). */
+  newConnectionId(): ConnectionId {
+    return ++this.lastConnectionId as ConnectionId;
+  }
 
   getVhost(name: string): VirtualHost | undefined {
     return this.vhosts.get(name);
