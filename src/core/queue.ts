@@ -40,6 +40,13 @@ export interface Entry {
 
 const bySeq = (e: Entry): number => e.seq;
 
+/**
+ * Delivery tags come from one process-wide counter rather than per queue: a queue
+ * deleted and redeclared under the same name must never reuse a tag that a client
+ * may still settle for the old incarnation.
+ */
+let lastDeliveryTag = 0;
+
 export const enum EnqueueOutcome {
   Accepted = 0,
   Rejected = 1,
@@ -66,9 +73,10 @@ export class Queue implements ConsumerOwner {
   private readyCount = 0;
   private readyBytes = 0;
   private readonly unacked = new Map<number, Entry>();
-  private nextTag = 1;
   private nextSeq = 1;
   private consumerOrder = 0;
+  /** Tags at or below this were issued before this queue existed (by a deleted namesake). */
+  private readonly tagFloor = lastDeliveryTag;
   private readonly consumers = new ConsumerSet();
   private exclusiveConsumer: ConsumerImpl | undefined;
   private active: ConsumerImpl | undefined;
@@ -403,10 +411,10 @@ export class Queue implements ConsumerOwner {
   private deliverTo(c: ConsumerImpl, e: Entry): void {
     let tag: number;
     if (c.noAck) {
-      tag = this.nextTag++;
+      tag = ++lastDeliveryTag;
       if (e.persisted) this.host.store.dequeue(this.key, e.message.id);
     } else {
-      tag = this.nextTag++;
+      tag = ++lastDeliveryTag;
       e.tag = tag;
       e.consumer = c;
       e.owner = c.connectionId;
@@ -437,7 +445,7 @@ export class Queue implements ConsumerOwner {
     const level = this.headLevel();
     if (!level) return undefined;
     const e = this.removedReady(level.shift() as Entry);
-    const tag = this.nextTag++;
+    const tag = ++lastDeliveryTag;
     this.counters.delivered++;
     if (e.redelivered) this.counters.redelivered++;
     if (noAck) {
@@ -455,7 +463,12 @@ export class Queue implements ConsumerOwner {
 
   settle(tag: QueueDeliveryTag, how: Settlement): void {
     const e = this.unacked.get(tag);
-    if (!e) throw preconditionFailed(`unknown delivery tag ${tag}`);
+    if (!e) {
+      // A delivery of a deleted namesake: it went with that queue, as an ack after
+      // queue.delete does in RabbitMQ. Anything else is a double or bogus settle.
+      if (tag <= this.tagFloor) return;
+      throw preconditionFailed(`unknown delivery tag ${tag}`);
+    }
     this.unacked.delete(tag);
     if (how.kind === 'ack') {
       this.counters.acked++;

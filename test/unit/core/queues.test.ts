@@ -244,3 +244,23 @@ test('QueueInfo snapshot', async () => {
   assert.ok(t.vh.listQueues().some((x) => x.name === 'info'));
   await t.broker.close();
 });
+
+test('a redeclared queue never reuses a delivery tag of its deleted namesake', async () => {
+  const t = await startCore();
+  t.vh.declareQueue(t.p, 'again', q(), false);
+  publish(t, '', 'again', 'old');
+  const old = t.vh.get(t.p, 'again', false);
+  assert.ok(old);
+  t.vh.deleteQueue(t.p, 'again', false, false);
+  t.vh.declareQueue(t.p, 'again', q(), false);
+  publish(t, '', 'again', 'new');
+  const fresh = t.vh.get(t.p, 'again', false);
+  assert.ok(fresh);
+  assert.notEqual(fresh.tag, old.tag);
+  // Settling the old delivery is a no-op (it went with the deleted queue), not an ack of the new one.
+  t.vh.settle('again', old.tag, { kind: 'ack' });
+  assert.equal(t.vh.getQueue('again')?.unackedCount, 1);
+  t.vh.settle('again', fresh.tag, { kind: 'ack' });
+  assert.throws(() => t.vh.settle('again', fresh.tag, { kind: 'ack' }), /unknown delivery tag/);
+  await t.broker.close();
+});
