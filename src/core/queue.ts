@@ -178,8 +178,10 @@ export class Queue implements ConsumerOwner {
     if (persisted) this.host.store.enqueue(this.key, message.id);
     this.counters.published++;
     this.pushReady(entry);
-    if (this.config.overflow === 'drop-head') this.dropHeadOverLimit();
+    // Deliver first, then trim: like RabbitMQ's deliver_or_enqueue, a consumer ready now
+    // gets the message even from a queue with x-max-length 0.
     this.dispatch();
+    if (this.config.overflow === 'drop-head' && (this.config.maxLength !== undefined || this.config.maxLengthBytes !== undefined)) this.dropHeadOverLimit();
     if (entry.expiresAt !== 0) this.afterExpiringEnqueue(entry);
     return EnqueueOutcome.Accepted;
   }

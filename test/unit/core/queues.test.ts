@@ -264,3 +264,17 @@ test('a redeclared queue never reuses a delivery tag of its deleted namesake', a
   assert.throws(() => t.vh.settle('again', fresh.tag, { kind: 'ack' }), /unknown delivery tag/);
   await t.broker.close();
 });
+
+test('x-max-length 0: a ready consumer still gets messages, otherwise they are dropped', async () => {
+  const t = await startCore();
+  t.vh.declareQueue(t.p, 'zero', q({ arguments: { 'x-max-length': 0 } }), false);
+  publish(t, '', 'zero', 'dropped');
+  assert.equal(t.vh.getQueue('zero')?.messageCount, 0);
+  const s = new FakeSink(1);
+  t.vh.consume(t.p, 'zero', s, co('c'));
+  publish(t, '', 'zero', 'live');
+  publish(t, '', 'zero', 'no-credit');
+  assert.deepEqual(s.bodies(), ['live']);
+  assert.equal(t.vh.getQueue('zero')?.messageCount, 0);
+  await t.broker.close();
+});
