@@ -198,6 +198,17 @@ export class BrokerImpl implements BrokerHandle {
     return vh;
   }
 
+  /** Delete a vhost with everything in it (queues' stored messages included). */
+  deleteVhost(name: string): boolean {
+    const vh = this.vhosts.get(name);
+    if (!vh) return false;
+    vh.destroyAll();
+    this.vhosts.delete(name);
+    for (const u of this.users.values()) u.permissions.delete(name);
+    this.definitionsChanged();
+    return true;
+  }
+
   private putUser(name: string, passwordHash: string, tags: string[]): UserRecord {
     const prev = this.users.get(name);
     const rec: UserRecord = { name, tags, passwordHash, hashingAlgorithm: HASHING_ALGORITHM, permissions: prev?.permissions ?? new Map() };

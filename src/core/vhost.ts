@@ -648,6 +648,15 @@ export class VirtualHostImpl implements VirtualHost, QueueHost {
     return publishResult(1, false, false);
   }
 
+  /** The vhost is being deleted: every queue goes (consumers are told), then every exchange. */
+  destroyAll(): void {
+    for (const q of [...this.queues.values()]) this.removeQueue(q, 'vhost deleted');
+    this.exchanges.clear();
+    this.directReplies.clear();
+    this.replyByConn.clear();
+    this.touched.clear();
+  }
+
   /** Stop every queue timer (broker close). */
   stopTimers(): void {
     for (const q of this.queues.values()) q.stopTimers();

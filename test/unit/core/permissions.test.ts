@@ -83,3 +83,24 @@ test('alarms: setAlarm notifies listeners on state changes only', async () => {
   ]);
   await t.broker.close();
 });
+
+test('vhosts: add, permissions per vhost, delete drops queues and stored messages', async () => {
+  const t = await startCore();
+  const vh2 = t.broker.addVhost('second');
+  t.broker.setPermissions('guest', 'second', { configure: '.*', write: '.*', read: '.*' });
+  assert.deepEqual(t.broker.listVhosts().sort(), ['/', 'second']);
+  assert.equal(t.broker.canAccessVhost(t.p.user, 'second'), true);
+  vh2.declareQueue(t.p, 'same-name', q({ durable: true }), false);
+  t.vh.declareQueue(t.p, 'same-name', q(), false);
+  vh2.publish(t.p, '', 'same-name', { deliveryMode: 2 }, Buffer.from('v2'), { mandatory: false });
+  assert.equal(t.vh.getQueue('same-name')?.messageCount, 0, 'vhosts are isolated');
+  assert.equal(t.messages.recordCount, 1);
+  const sink = new FakeSink();
+  vh2.consume(t.p, 'same-name', sink, { tag: 'c', noAck: false, exclusive: false, priority: 0, arguments: {} });
+  assert.equal(t.broker.deleteVhost('second'), true);
+  assert.equal(typeof sink.cancelled, 'string');
+  assert.equal(t.messages.recordCount, 0);
+  assert.equal(t.broker.getVhost('second'), undefined);
+  assert.equal(t.broker.canAccessVhost(t.p.user, 'second'), false);
+  await t.broker.close();
+});
