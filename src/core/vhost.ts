@@ -23,16 +23,17 @@ import type {
 import { BrokerError, ErrorCode, accessRefused, notFound, preconditionFailed, resourceLocked } from './errors.js';
 import { Exchange, isExchangeType, type Destination } from './exchange.js';
 import type { FieldTable, FieldValue, Message, MessageId, MessageProperties } from './message.js';
-import { DIRECT_REPLY_PREFIX, DIRECT_REPLY_TO, generateQueueName, rs } from './names.js';
+import { DIRECT_REPLY_PREFIX, generateQueueName, rs } from './names.js';
+import { DirectReplies } from './direct-reply.js';
+import { assertArgsEquivalent, assertExchangeEquivalent, assertField } from './equivalence.js';
 import { EQUIVALENCE_ARGS, checkDeadLetterPair, fieldTypeName, parseQueueConfig, printValue } from './queue-config.js';
 import { EnqueueOutcome, Queue, type DeadLetterReason, type QueueHost } from './queue.js';
-import { bindingKey, canonicalValue, type Binding } from './routing/binding.js';
+import { bindingKey, type Binding } from './routing/binding.js';
 import { isValidMatch } from './routing/headers-router.js';
 import { deadLetteredProperties, isDeadLetterCycle } from './dead-letter.js';
 import { serializeMessage } from './message-serde.js';
 import type { Permission } from './users.js';
 import { queueKey, type MessageStore } from '../store/api.js';
-import { randomBytes } from 'node:crypto';
 
 /** What a virtual host needs from the broker around it. */
 export interface VhostEnv {
@@ -43,12 +44,6 @@ export interface VhostEnv {
   permission(user: string, vhost: string): Permission | undefined;
   /** A durable definition changed: the broker saves definitions (batched). */
   definitionsChanged(): void;
-}
-
-interface DirectReply {
-  readonly sink: ConsumerSink;
-  readonly connectionId: ConnectionId;
-  nextTag: number;
 }
 
 /** Most nested routing passes (dead-letter inside dead-letter ...) before giving up. */
@@ -75,10 +70,9 @@ function publishResult(routed: number, rejected: boolean, needsSync: boolean): P
 export class VirtualHostImpl implements VirtualHost, QueueHost {
   readonly exchanges = new Map<string, Exchange>();
   readonly queues = new Map<string, Queue>();
-  private readonly directReplies = new Map<string, DirectReply>();
+  private readonly directReplies: DirectReplies;
   /** Queues a connection consumed from, got from or owns: visited on connectionClosed. */
   private readonly touched = new Map<ConnectionId, Set<Queue>>();
-  private readonly replyByConn = new Map<ConnectionId, Set<string>>();
   private epoch = 0;
   private depth = 0;
   private readonly bindingScratch: Binding<Destination>[] = [];
@@ -88,6 +82,7 @@ export class VirtualHostImpl implements VirtualHost, QueueHost {
     readonly name: string,
     private readonly env: VhostEnv,
   ) {
+    this.directReplies = new DirectReplies(env.log);
     const opts = (): ExchangeOptions => ({ durable: true, autoDelete: false, internal: false, arguments: {} });
     this.exchanges.set('', new Exchange('', 'direct', opts(), true));
     for (const [n, t] of PREDECLARED) this.exchanges.set(n, new Exchange(n, t, opts()));
@@ -137,7 +132,7 @@ export class VirtualHostImpl implements VirtualHost, QueueHost {
     }
     this.check(p, 'configure', 'exchange', name);
     if (existing) {
-      this.assertExchangeEquivalent(existing, type, opts);
+      assertExchangeEquivalent(this.name, existing, type, opts);
       return existing.info();
     }
     if (name.startsWith('amq.')) throw accessRefused(`exchange name '${name}' contains reserved prefix 'amq.*'`);
@@ -149,39 +144,6 @@ export class VirtualHostImpl implements VirtualHost, QueueHost {
     this.exchanges.set(name, x);
     if (x.options.durable) this.env.definitionsChanged();
     return x.info();
-  }
-
-  private assertExchangeEquivalent(x: Exchange, type: ExchangeType, opts: ExchangeOptions): void {
-    const field = (arg: string, received: string, current: string): void => {
-      if (received !== current) {
-        throw preconditionFailed(`inequivalent arg '${arg}' for ${rs('exchange', x.name, this.name)}: received '${received}' but current is '${current}'`);
-      }
-    };
-    field('type', type, x.type);
-    field('durable', String(opts.durable), String(x.options.durable));
-    field('auto_delete', String(opts.autoDelete), String(x.options.autoDelete));
-    field('internal', String(opts.internal), String(x.options.internal));
-    // RabbitMQ compares only alternate-exchange among exchange arguments.
-    this.assertArgsEquivalent('exchange', x.name, x.options.arguments, opts.arguments, ['alternate-exchange'], {});
-  }
-
-  private assertArgsEquivalent(
-    kind: 'queue' | 'exchange',
-    name: string,
-    current: FieldTable,
-    received: FieldTable,
-    keys: readonly string[],
-    defaults: Readonly<Record<string, FieldValue>>,
-  ): void {
-    for (const k of keys) {
-      const has = (t: FieldTable): FieldValue | undefined => (Object.prototype.hasOwnProperty.call(t, k) ? t[k] : defaults[k]);
-      const c = has(current);
-      const r = has(received);
-      if (c === undefined && r === undefined) continue;
-      if (c !== undefined && r !== undefined && canonicalValue(c) === canonicalValue(r)) continue;
-      const show = (v: FieldValue | undefined): string => (v === undefined ? 'none' : `the value '${printValue(v)}' of type '${fieldTypeName(v)}'`);
-      throw preconditionFailed(`inequivalent arg '${k}' for ${rs(kind, name, this.name)}: received ${show(r)} but current is ${show(c)}`);
-    }
   }
 
   deleteExchange(p: Principal, name: string, ifUnused: boolean): void {
@@ -248,14 +210,9 @@ export class VirtualHostImpl implements VirtualHost, QueueHost {
       // Order as rabbit_amqqueue:assert_equivalence: exclusivity, durable, auto_delete, arguments.
       const owner = opts.exclusive ? p.connectionId : undefined;
       if (existing.exclusiveOwner !== owner) throw this.locked(qname);
-      const field = (arg: string, received: boolean, current: boolean): void => {
-        if (received !== current) {
-          throw preconditionFailed(`inequivalent arg '${arg}' for ${rs('queue', qname, this.name)}: received '${received}' but current is '${current}'`);
-        }
-      };
-      field('durable', opts.durable, existing.options.durable);
-      field('auto_delete', opts.autoDelete, existing.options.autoDelete);
-      this.assertArgsEquivalent('queue', qname, existing.options.arguments, opts.arguments, EQUIVALENCE_ARGS, { 'x-queue-type': 'classic' });
+      assertField('queue', qname, this.name, 'durable', String(opts.durable), String(existing.options.durable));
+      assertField('queue', qname, this.name, 'auto_delete', String(opts.autoDelete), String(existing.options.autoDelete));
+      assertArgsEquivalent('queue', qname, this.name, existing.options.arguments, opts.arguments, EQUIVALENCE_ARGS, { 'x-queue-type': 'classic' });
       existing.armUnusedTimer();
       return { name: qname, messageCount: existing.messageCount, consumerCount: existing.consumerCount };
     }
@@ -437,7 +394,9 @@ export class VirtualHostImpl implements VirtualHost, QueueHost {
     if (x.options.internal) throw accessRefused(`cannot publish to internal ${rs('exchange', exchange, this.name)}`);
     this.check(p, 'write', 'exchange', exchange);
     let message: Message = { exchange, routingKey, properties, body, id: this.env.nextMessageId() };
-    if (x.isDefault && routingKey.startsWith(DIRECT_REPLY_PREFIX)) return this.directReply(message);
+    if (x.isDefault && routingKey.startsWith(DIRECT_REPLY_PREFIX)) {
+      return this.directReplies.deliver(message) ? publishResult(1, false, false) : publishResult(0, false, false);
+    }
     const headers = properties.headers;
     let extra: string[] | undefined;
     if (headers !== undefined && (headers['CC'] !== undefined || headers['BCC'] !== undefined)) {
@@ -614,38 +573,13 @@ export class VirtualHostImpl implements VirtualHost, QueueHost {
         else q.connectionClosed(connectionId);
       }
     }
-    const replies = this.replyByConn.get(connectionId);
-    this.replyByConn.delete(connectionId);
-    if (replies) for (const k of replies) this.directReplies.delete(k);
+    this.directReplies.connectionClosed(connectionId);
   }
 
   // ---- direct reply-to ----------------------------------------------------------------------
 
   registerDirectReply(p: Principal, sink: ConsumerSink): { readonly address: string; cancel(): void } {
-    const address = `${DIRECT_REPLY_PREFIX}${randomBytes(18).toString('base64url')}`;
-    this.directReplies.set(address, { sink, connectionId: p.connectionId, nextTag: 1 });
-    let s = this.replyByConn.get(p.connectionId);
-    if (!s) this.replyByConn.set(p.connectionId, (s = new Set()));
-    s.add(address);
-    return {
-      address,
-      cancel: () => {
-        this.directReplies.delete(address);
-        this.replyByConn.get(p.connectionId)?.delete(address);
-      },
-    };
-  }
-
-  /** Replies bypass queues: straight to the requester's sink, no credit (RabbitMQ direct reply-to). */
-  private directReply(message: Message): PublishResult {
-    const r = this.directReplies.get(message.routingKey);
-    if (!r) return publishResult(0, false, false);
-    try {
-      r.sink.deliver({ queue: DIRECT_REPLY_TO, tag: r.nextTag++ as QueueDeliveryTag, message, redelivered: false, remaining: 0 });
-    } catch (err) {
-      this.env.log.error({ vhost: this.name, err }, 'direct reply-to sink threw');
-    }
-    return publishResult(1, false, false);
+    return this.directReplies.register(p.connectionId, sink);
   }
 
   /** The vhost is being deleted: every queue goes (consumers are told), then every exchange. */
@@ -653,7 +587,6 @@ export class VirtualHostImpl implements VirtualHost, QueueHost {
     for (const q of [...this.queues.values()]) this.removeQueue(q, 'vhost deleted');
     this.exchanges.clear();
     this.directReplies.clear();
-    this.replyByConn.clear();
     this.touched.clear();
   }
 
