@@ -80,5 +80,3 @@ function sameValue(a: FieldValue, b: FieldValue): boolean {
   // Buffers, timestamps, decimals, arrays and tables compare structurally.
   return canonicalValue(a) === canonicalValue(b);
 }
-  return canonicalValue(a) === canonicalValue(b);
-}
