@@ -68,7 +68,7 @@ test("'D' decimal, 'T' timestamp, 'A' array, 'F' table", () => {
     53 00000001 78           # S "x"`);
   assert.deepEqual(decodeValue(arr), [1, 'x']);
 
-  const tbl = hex(`46 00000008   # table, 8 octets
+  const tbl = hex(`46 00000007   # table, 7 octets
     01 6b                    # key "k"
     74 01                    # t true
     01 6e 56                 # key "n", V`);
