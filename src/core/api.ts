@@ -214,6 +214,14 @@ export interface Broker {
   afterSync(done: () => void): void;
   /** Resource alarms (memory, disk): publishers must be paused while any is active. */
   readonly alarms: AlarmState;
+  /**
+   * ADDITIVE (amqp091): a broker-wide unique ConnectionId, so connections of different
+   * protocols never share an id (exclusive-queue ownership is keyed by it). Protocols
+   * fall back to their own counter when absent.
+   */
+  newConnectionId?(): ConnectionId;
+  /** ADDITIVE (amqp091): the broker's limits, e.g. maxMessageSize as a protocol's fallback. */
+  readonly limits?: BrokerLimits;
 }
 
 export interface AlarmState {
