@@ -70,8 +70,9 @@ export const REPLY_CODE_NAMES: Readonly<Record<number, string>> = {
 };
 
 /**
- * AMQP 0-9-1 §1.9: "soft" errors close the channel, "hard" errors the connection.
- * 406/404/405/403 are soft; 3xx used in returns are not errors at all.
+ * AMQP 0-9-1 §1.9 (constants, class="soft-error" / "hard-error"): soft errors close
+ * the channel (403, 404, 405, 406, 506 and the 31x return codes), hard errors the
+ * connection (320, 402, 501-505, 530, 540, 541).
  */
 export const isHardError = (code: number): boolean =>
-  code === 320 || code === 402 || code >= 500;
+  code === 320 || code === 402 || (code >= 500 && code !== 506);
