@@ -127,3 +127,37 @@ export function rawConnect(port: number): Promise<RawClient> {
     socket.once('error', rej);
   });
 }
+
+/** A running Python script whose output can be awaited line by line. */
+export interface PyProcess {
+  stdout(): string;
+  /** Resolves once stdout contains `text`. */
+  waitFor(text: string, ms?: number): Promise<void>;
+  done: Promise<{ code: number | null; stdout: string; stderr: string }>;
+}
+
+export function spawnPy(script: string, args: string[], timeoutMs = 30000): PyProcess {
+  const path = resolve(process.cwd(), 'test/integration/amqp091/py', script);
+  const child = spawn('/usr/bin/python3', [path, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  let exited = false;
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((res) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code) => {
+      exited = true;
+      clearTimeout(timer);
+      res({ code, stdout: out, stderr: err });
+    });
+  });
+  return {
+    stdout: () => out,
+    done,
+    waitFor: async (text, ms = 15000) => {
+      await waitFor(() => out.includes(text) || exited, ms, `'${text}' from ${script}`);
+      if (!out.includes(text)) throw new Error(`${script} exited without printing '${text}'\nstdout: ${out}\nstderr: ${err}`);
+    },
+  };
+}
