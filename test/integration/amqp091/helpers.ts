@@ -161,3 +161,12 @@ export function spawnPy(script: string, args: string[], timeoutMs = 30000): PyPr
     },
   };
 }
+
+/** Await `p`, failing after `ms` so a test never hangs. */
+export function within<T>(p: Promise<T>, ms = 5000, what = 'operation'): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_r, rej) => {
+    timer = setTimeout(() => rej(new Error(`${what} did not finish within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
