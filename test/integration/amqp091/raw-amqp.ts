@@ -101,6 +101,15 @@ export class RawAmqp {
     return (await this.nextMethod()).method;
   }
 
+  /** Reply codes of every connection.close / channel.close received so far. */
+  closeCodes(): Array<{ code: number; text: string }> {
+    const out: Array<{ code: number; text: string }> = [];
+    for (const f of this.frames) {
+      if (f.type === 1 && (f.method.name === 'connection.close' || f.method.name === 'channel.close')) out.push({ code: f.method.replyCode, text: f.method.replyText });
+    }
+    return out;
+  }
+
   heartbeatsReceived(): number {
     return this.frames.filter((f) => f.type === 8).length;
   }
