@@ -28,6 +28,8 @@ export interface StompDecoderLimits {
   readonly maxHeaderLength: number;
   /** Largest body (ActiveMQ maxDataLength 104857600). */
   readonly maxBodySize: number;
+  /** Largest whole frame, command to NUL; 0 or absent = no limit beyond the others (ActiveMQ maxFrameSize). */
+  readonly maxFrameSize?: number;
 }
 
 /** A malformed or oversized frame. `summary` fits an ERROR frame's `message` header. */
@@ -137,6 +139,17 @@ export class StompDecoder {
 
   /** Decode the next complete frame, or return undefined when more bytes are needed. Throws StompFrameError. */
   next(): StompFrame | undefined {
+    const max = this.limits.maxFrameSize ?? 0;
+    const frame = this.step();
+    if (max > 0) {
+      // A complete frame's size is pos - its start; an incomplete one's is what is buffered.
+      const size = frame === undefined ? this.data.length - this.start : frame.size;
+      if (size > max) throw new StompFrameError('Frame too large', `frame exceeds the maximum ${max} bytes`, (frame?.headers ?? this.headers)['receipt']);
+    }
+    return frame;
+  }
+
+  private step(): (StompFrame & { size: number }) | undefined {
     const data = this.data;
     for (;;) {
       switch (this.phase) {
@@ -284,7 +297,7 @@ export class StompDecoder {
     return n;
   }
 
-  private body(data: Buffer): StompFrame | undefined {
+  private body(data: Buffer): (StompFrame & { size: number }) | undefined {
     let end: number;
     if (this.contentLength >= 0) {
       // STOMP 1.2 "Header content-length": exactly that many octets, then NUL.
@@ -307,11 +320,12 @@ export class StompDecoder {
         throw new StompFrameError('Frame too large', `body exceeds the maximum ${this.limits.maxBodySize} bytes`, this.headers['receipt']);
       }
     }
-    const frame: StompFrame = {
+    const frame = {
       command: this.command,
       headers: this.headers,
       headerCount: this.headerCount,
       body: data.subarray(this.bodyStart, end),
+      size: end + 1 - this.start,
     };
     this.pos = end + 1;
     this.start = this.pos;
