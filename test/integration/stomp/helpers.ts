@@ -112,6 +112,30 @@ export class RawClient {
     }
   }
 
+  /** Take the first frame matching `pred` out of the queue (others stay, in order). */
+  async take(pred: (f: StompFrame) => boolean, timeoutMs = 5000, what = 'a matching frame'): Promise<StompFrame> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const i = this.frames.findIndex(pred);
+      if (i >= 0) return this.frames.splice(i, 1)[0]!;
+      if (this.closed) throw new Error(`connection closed while waiting for ${what}`);
+      const left = end - Date.now();
+      if (left <= 0) throw new Error(`timed out waiting for ${what}; have ${this.frames.map((f) => f.command).join(',')}`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /** The RECEIPT for `id`, wherever it is among received frames. */
+  receipt(id: string, timeoutMs = 5000): Promise<StompFrame> {
+    return this.take((f) => f.command === 'RECEIPT' && f.headers['receipt-id'] === id, timeoutMs, `RECEIPT ${id}`);
+  }
+
   /** Next frame with the given command (skipping none: asserts order). */
   async expect(command: string, timeoutMs = 5000): Promise<StompFrame> {
     const f = await this.next(timeoutMs, command);
