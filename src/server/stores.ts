@@ -1,6 +1,7 @@
+import { join } from 'node:path';
 import type { Logger } from '../core/api.js';
 import type { DefinitionStore, MessageStore } from '../store/api.js';
-import { MemoryDefinitionStore, MemoryMessageStore } from '../store/memory/index.js';
+import { FileDefinitionStore, JournalMessageStore } from '../store/journal/index.js';
 import type { WharfConfig } from './config.js';
 
 export interface Stores {
@@ -8,8 +9,18 @@ export interface Stores {
   readonly definitions: DefinitionStore;
 }
 
-/** Chooses the store implementations for a data directory. */
-export function openStores(_config: WharfConfig, _dataDir: string, _log: Logger): Stores {
-  // Interim: replaced by the journal + file definitions store when they land.
-  return { messages: new MemoryMessageStore(), definitions: new MemoryDefinitionStore() };
+/**
+ * The stores for a data directory: the message journal under `<dataDir>/journal` and
+ * the definitions document `<dataDir>/definitions.json` (RabbitMQ definitions shape).
+ */
+export function openStores(config: WharfConfig, dataDir: string, log: Logger): Stores {
+  return {
+    messages: new JournalMessageStore({
+      dir: join(dataDir, 'journal'),
+      segmentSize: config.store.segmentSize,
+      fsync: config.store.fsync,
+      log: log.child({ component: 'journal' }),
+    }),
+    definitions: new FileDefinitionStore(join(dataDir, 'definitions.json')),
+  };
 }
