@@ -4,7 +4,7 @@
  * ERROR-then-close rule (STOMP 1.2 "ERROR": the server closes the connection right
  * after sending an ERROR frame). Session logic lives in handlers/*.
  */
-import type { ConnectionId, Delivery, Logger, Principal, VirtualHost } from '../../core/api.js';
+import type { Broker, ConnectionId, Delivery, Logger, Principal, VirtualHost } from '../../core/api.js';
 import type { ByteStream } from '../../transport/byte-stream.js';
 import type { ProtocolContext } from '../context.js';
 import { StompDecoder, StompFrameError } from '../../codecs/stomp/decoder.js';
@@ -26,9 +26,15 @@ import { endSubscription } from './handlers/subscribe.js';
 type State = 'awaiting-connect' | 'connected' | 'disconnecting' | 'closing' | 'closed';
 
 // Connection ids share one number space with other protocols' connections (exclusive
-// queue ownership). The STOMP listener numbers its connections in its own range so
-// they cannot collide with protocols that count from 1.
+// queue ownership). The broker hands out ids when it offers `newConnectionId` (an
+// optional, additive member some cores provide); otherwise the STOMP listener numbers
+// its connections in a range of its own so they cannot collide with protocols that
+// count from 1.
 let nextConnectionNumber = 0x3000_0000;
+function newConnectionId(broker: Broker): ConnectionId {
+  const b = broker as Broker & { newConnectionId?: () => ConnectionId };
+  return typeof b.newConnectionId === 'function' ? b.newConnectionId() : (nextConnectionNumber++ as ConnectionId);
+}
 
 interface PendingReceipt {
   readonly id: string;
@@ -38,7 +44,7 @@ interface PendingReceipt {
 }
 
 export class StompConnection implements SubscriptionOwner {
-  readonly id: ConnectionId = nextConnectionNumber++ as ConnectionId;
+  readonly id: ConnectionId;
   readonly log: Logger;
   readonly limits: StompLimits;
   readonly decoder: StompDecoder;
@@ -75,6 +81,7 @@ export class StompConnection implements SubscriptionOwner {
     readonly ctx: ProtocolContext<StompLimits>,
   ) {
     this.limits = ctx.limits;
+    this.id = newConnectionId(ctx.broker);
     this.log = ctx.log.child({ protocol: 'stomp', connection: this.id, peer: `${stream.remoteAddress}:${stream.remotePort}` });
     // Before CONNECT: one small frame only (DESIGN §5 pre-authentication budget).
     this.decoder = new StompDecoder({
