@@ -56,3 +56,11 @@ test('STOMP frame works as CONNECT; 1.0 client without accept-version gets 1.0',
   assert.equal(f.headers['version'], undefined);
   d.close();
 });
+
+for (const scenario of ['v12_client_individual', 'v11_heartbeats_and_ack', 'v10_basic', 'transactions', 'topic_and_receipt', 'error_frame']) {
+  test(`stomp.py: ${scenario}`, async () => {
+    const r = await runPython('scenarios.py', ['127.0.0.1', String(broker.ports.stomp), scenario]);
+    assert.equal(r.code, 0, `exit ${r.code}\n${r.stdout}\n${r.stderr}`);
+    assert.match(r.stdout, new RegExp(`^OK ${scenario}$`, 'm'));
+  });
+}
