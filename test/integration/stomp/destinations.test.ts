@@ -223,3 +223,15 @@ test('host header: a vhost name or anything else (server hostname) maps to the d
   }
   assert.equal(vhost().getQueue('host-check')?.messageCount, 3);
 });
+
+test('queue deleted under a subscription (e.g. by an AMQP client): ERROR, then close', async () => {
+  const c = await rawConnected(broker.ports.stomp);
+  await subscribed(c, { id: 'gone', destination: '/queue/to-be-deleted' });
+  const core = broker.server().broker;
+  const admin = { user: core.authenticate('guest', 'guest', '127.0.0.1')!, connectionId: 0x7fff0000 as never };
+  vhost().deleteQueue(admin, 'to-be-deleted', false, false);
+  const e = await c.expect('ERROR');
+  assert.equal(e.headers['message'], 'Subscription cancelled');
+  assert.match(e.body.toString(), /gone/);
+  await c.waitClosed();
+});

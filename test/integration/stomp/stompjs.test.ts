@@ -2,6 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestBroker } from '../../helpers/broker.js';
 import type { TestBroker } from '../../helpers/broker.js';
+import WebSocket from 'ws';
 import { Inbox, sleep, stompjs, withTimeout } from './helpers.js';
 import type { Transport } from './helpers.js';
 
@@ -117,3 +118,28 @@ for (const transport of ['ws', 'tcp'] as Transport[]) {
     }
   });
 }
+
+test('WebSocket subprotocols v10.stomp, v11.stomp and stomp all reach the STOMP listener', async () => {
+  for (const [proto, accept, expected] of [
+    ['v10.stomp', '1.0', undefined],
+    ['v11.stomp', '1.1', '1.1'],
+    ['stomp', '1.2', '1.2'],
+  ] as const) {
+    const ws = new WebSocket(`ws://127.0.0.1:${broker.ports.ws}/stomp`, [proto]);
+    try {
+      await withTimeout(new Promise((resolve, reject) => {
+        ws.once('open', resolve);
+        ws.once('error', reject);
+      }), 5000, 'ws open');
+      assert.equal(ws.protocol, proto);
+      const reply = new Promise<string>((resolve) => ws.once('message', (d: Buffer) => resolve(d.toString())));
+      ws.send(`CONNECT\naccept-version:${accept}\nhost:/\n\n\0`);
+      const text = await withTimeout(reply, 5000, 'CONNECTED');
+      assert.match(text, /^CONNECTED\n/);
+      if (expected === undefined) assert.doesNotMatch(text, /\nversion:/);
+      else assert.match(text, new RegExp(`\\nversion:${expected.replace('.', '\\.')}\\n`));
+    } finally {
+      ws.close();
+    }
+  }
+});

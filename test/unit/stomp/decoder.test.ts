@@ -188,3 +188,11 @@ test('UTF-8 header values and __proto__ names are plain data', () => {
   assert.equal(f!.headers['café'], 'naïve ✓');
   assert.equal(Object.getPrototypeOf(f!.headers), null);
 });
+
+test('maxFrameSize bounds the whole frame, complete or still arriving', () => {
+  const limits: StompDecoderLimits = { ...LIMITS, maxFrameSize: 40 };
+  assert.throws(() => decodeAll(new StompDecoder(limits), b('SEND\ndestination:/queue/a\n\n' + 'x'.repeat(30) + '\0')), /frame exceeds the maximum 40/);
+  assert.throws(() => decodeAll(new StompDecoder(limits), b('SEND\ndestination:/queue/a\nk:' + 'v'.repeat(30))), /frame exceeds/);
+  const ok = decodeAll(new StompDecoder(limits), b('SEND\ndestination:/queue/a\n\nxyz\0SEND\n\n\0'));
+  assert.equal(ok.length, 2);
+});
