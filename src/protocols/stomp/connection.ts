@@ -107,7 +107,8 @@ export class StompConnection implements SubscriptionOwner {
   // ---- input ---------------------------------------------------------------
 
   onData(chunk: Buffer): void {
-    if (this.state === 'closing' || this.state === 'closed') return;
+    // After DISCONNECT (or an ERROR) nothing more is read (STOMP 1.2 "DISCONNECT").
+    if (this.state !== 'awaiting-connect' && this.state !== 'connected') return;
     this.heartbeat?.noteRead();
     this.decoder.push(chunk);
     this.processFrames();

@@ -32,3 +32,12 @@ test('persistent:true + receipt: the message is on disk and survives a restart',
     await broker.stop();
   }
 });
+
+test('server shutdown: connected clients get an ERROR, then the close', async () => {
+  const broker = await startTestBroker();
+  const c = await rawConnected(broker.ports.stomp);
+  await broker.stop();
+  const e = await c.expect('ERROR');
+  assert.equal(e.headers['message'], 'Server shutdown');
+  await c.waitClosed();
+});
