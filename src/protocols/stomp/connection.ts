@@ -60,6 +60,8 @@ export class StompConnection implements SubscriptionOwner {
   readonly subscriptionsByNum = new Map<number, Subscription>();
   nextSubscriptionNum = 1;
   readonly transactions = new Map<string, TxOp[]>();
+  /** Body bytes held by open transactions (bounded by limits.maxTransactionBytes). */
+  transactionBytes = 0;
   readonly temp: TempDestinations;
 
   private deliverySeq = 0;

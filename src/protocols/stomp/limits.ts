@@ -25,6 +25,8 @@ export interface StompLimits {
   maxTransactions: number;
   /** SEND/ACK/NACK frames buffered by one transaction before it is refused. */
   maxTransactionFrames: number;
+  /** Body bytes held by all open transactions of one connection (memory bound). */
+  maxTransactionBytes: number;
   /**
    * Server heart-beat values announced in CONNECTED (STOMP 1.2 "Heart-beating"):
    * the smallest interval the server sends at, and the smallest it asks the client to send at.
@@ -62,6 +64,7 @@ export const defaultStompLimits: StompLimits = {
   maxSubscriptions: 1024,
   maxTransactions: 64,
   maxTransactionFrames: 10_000,
+  maxTransactionBytes: 134_217_728,
   heartbeatSendMs: 1000,
   heartbeatReceiveMs: 1000,
   heartbeatGrace: 2,

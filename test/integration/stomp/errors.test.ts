@@ -12,7 +12,7 @@ import type { StompFrame } from '../../../src/codecs/stomp/index.js';
 let broker: TestBroker;
 before(async () => {
   broker = await startTestBroker({
-    config: { limits: { stomp: { maxBodySize: 4096, connectTimeoutMs: 300, maxConnectFrameSize: 2048, maxSubscriptions: 3 } } },
+    config: { limits: { stomp: { maxBodySize: 4096, connectTimeoutMs: 300, maxConnectFrameSize: 2048, maxSubscriptions: 3, maxTransactionBytes: 5000, maxTransactionFrames: 5 } } },
   });
 });
 after(async () => {
@@ -192,4 +192,17 @@ test('invalid selector', async () => {
   c.write(frame('SUBSCRIBE', { id: '1', destination: '/queue/e1', selector: "color = 'red" }));
   await expectErrorAndClose(c, /Invalid selector/);
   await stillServing();
+});
+
+test('transaction limits: buffered frames and buffered body bytes', async () => {
+  const a = await rawConnected(broker.ports.stomp);
+  a.write(frame('BEGIN', { transaction: 't' }));
+  for (let i = 0; i < 6; i++) a.write(frame('SEND', { destination: '/queue/txl', transaction: 't' }, 'x'));
+  await expectErrorAndClose(a, /Transaction too large/);
+  const b = await rawConnected(broker.ports.stomp);
+  b.write(frame('BEGIN', { transaction: 't1' }));
+  b.write(frame('BEGIN', { transaction: 't2' }));
+  b.write(frame('SEND', { destination: '/queue/txl', transaction: 't1' }, 'y'.repeat(3000)));
+  b.write(frame('SEND', { destination: '/queue/txl', transaction: 't2' }, 'y'.repeat(3000)));
+  await expectErrorAndClose(b, /Transaction too large/);
 });

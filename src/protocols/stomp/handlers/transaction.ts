@@ -26,7 +26,16 @@ export function bufferInTransaction(conn: StompConnection, tx: string, op: TxOp)
   if (ops.length >= conn.limits.maxTransactionFrames) {
     throw new StompError('Transaction too large', `transaction '${tx}' holds more than ${conn.limits.maxTransactionFrames} frames`);
   }
+  const held = conn.transactionBytes + op.frame.body.length;
+  if (held > conn.limits.maxTransactionBytes) {
+    throw new StompError('Transaction too large', `open transactions hold more than ${conn.limits.maxTransactionBytes} body bytes`);
+  }
+  conn.transactionBytes = held;
   ops.push(op);
+}
+
+function release(conn: StompConnection, ops: readonly TxOp[]): void {
+  for (const op of ops) conn.transactionBytes -= op.frame.body.length;
 }
 
 export function onBegin(conn: StompConnection, f: StompFrame): void {
@@ -44,6 +53,7 @@ export function onCommit(conn: StompConnection, f: StompFrame): void {
   const ops = conn.transactions.get(tx);
   if (ops === undefined) throw new StompError('Invalid transaction', `transaction '${tx}' is not active`);
   conn.transactions.delete(tx);
+  release(conn, ops);
   let needsSync = false;
   for (const op of ops) {
     if (op.kind === 'send') needsSync = publish(conn, op.frame) || needsSync;
@@ -56,6 +66,9 @@ export function onCommit(conn: StompConnection, f: StompFrame): void {
 
 export function onAbort(conn: StompConnection, f: StompFrame): void {
   const tx = txName(f);
-  if (!conn.transactions.delete(tx)) throw new StompError('Invalid transaction', `transaction '${tx}' is not active`);
+  const ops = conn.transactions.get(tx);
+  if (ops === undefined) throw new StompError('Invalid transaction', `transaction '${tx}' is not active`);
+  conn.transactions.delete(tx);
+  release(conn, ops);
   conn.receipt(f.headers['receipt']);
 }
