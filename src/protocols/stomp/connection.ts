@@ -26,14 +26,12 @@ import { endSubscription } from './handlers/subscribe.js';
 type State = 'awaiting-connect' | 'connected' | 'disconnecting' | 'closing' | 'closed';
 
 // Connection ids share one number space with other protocols' connections (exclusive
-// queue ownership). The broker hands out ids when it offers `newConnectionId` (an
-// optional, additive member some cores provide); otherwise the STOMP listener numbers
-// its connections in a range of its own so they cannot collide with protocols that
-// count from 1.
+// queue ownership). The broker hands them out (Broker.newConnectionId, optional in the
+// contract); without it the STOMP listener numbers its connections in a range of its
+// own so they cannot collide with protocols that count from 1.
 let nextConnectionNumber = 0x3000_0000;
 function newConnectionId(broker: Broker): ConnectionId {
-  const b = broker as Broker & { newConnectionId?: () => ConnectionId };
-  return typeof b.newConnectionId === 'function' ? b.newConnectionId() : (nextConnectionNumber++ as ConnectionId);
+  return broker.newConnectionId?.() ?? (nextConnectionNumber++ as ConnectionId);
 }
 
 interface PendingReceipt {
@@ -164,7 +162,8 @@ export class StompConnection implements SubscriptionOwner {
       maxCommandLength: this.limits.maxCommandLength,
       maxHeaders: this.limits.maxHeaders,
       maxHeaderLength: this.limits.maxHeaderLength,
-      maxBodySize: this.limits.maxBodySize,
+      // The broker-wide message size limit applies too (the core does not check it).
+      maxBodySize: Math.min(this.limits.maxBodySize, this.ctx.broker.limits?.maxMessageSize ?? Infinity),
       maxFrameSize: this.limits.maxFrameSize,
     });
     if (this.connectTimer !== undefined) clearTimeout(this.connectTimer);

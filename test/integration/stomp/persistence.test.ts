@@ -41,3 +41,21 @@ test('server shutdown: connected clients get an ERROR, then the close', async ()
   assert.equal(e.headers['message'], 'Server shutdown');
   await c.waitClosed();
 });
+
+test('the broker-wide limits.maxMessageSize also bounds STOMP bodies', async () => {
+  const broker = await startTestBroker({ config: { limits: { maxMessageSize: 1000 } } });
+  try {
+    const ok = await rawConnected(broker.ports.stomp);
+    ok.write(frame('SEND', { destination: '/queue/size', receipt: 'r' }, 'x'.repeat(1000)));
+    await ok.receipt('r');
+    ok.close();
+    const c = await rawConnected(broker.ports.stomp);
+    c.write(frame('SEND', { destination: '/queue/size', receipt: 'big' }, 'x'.repeat(1001)));
+    const e = await c.expect('ERROR');
+    assert.equal(e.headers['message'], 'Frame too large');
+    assert.equal(e.headers['receipt-id'], 'big');
+    await c.waitClosed();
+  } finally {
+    await broker.stop();
+  }
+});
