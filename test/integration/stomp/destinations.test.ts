@@ -235,3 +235,13 @@ test('queue deleted under a subscription (e.g. by an AMQP client): ERROR, then c
   assert.match(e.body.toString(), /gone/);
   await c.waitClosed();
 });
+
+test('RabbitMQ durable:true without auto-delete:false: durable queue, gone when the subscriber leaves', async () => {
+  const a = await rawConnected(broker.ports.stomp);
+  await subscribed(a, { id: 'ad', destination: '/topic/rabbit.autodel', persistent: 'true', 'x-queue-name': 'rabbit-autodel-sub' });
+  assert.equal(vhost().getQueue('rabbit-autodel-sub')?.durable, true);
+  assert.equal(vhost().getQueue('rabbit-autodel-sub')?.autoDelete, true);
+  a.close();
+  await a.waitClosed();
+  await eventually(() => vhost().getQueue('rabbit-autodel-sub') === undefined, 'auto-delete durable subscription queue removed');
+});

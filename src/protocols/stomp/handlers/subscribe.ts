@@ -131,9 +131,13 @@ function bindOwnQueue(
 ): Target {
   const vhost = conn.vhost;
   const amqName = h['activemq.subscriptionName'] ?? h['durable-subscription-name'];
-  const rabbitDurable = booleanHeader(h, 'durable', false) && !booleanHeader(h, 'auto-delete', true);
+  // RabbitMQ "Durable Topic Subscriptions": durable:true (alias persistent:true); the
+  // backing queue is auto-delete unless auto-delete:false, so only that pair survives a
+  // disconnect.
+  const rabbitDurable = booleanHeader(h, 'durable', booleanHeader(h, 'persistent', false));
   let queue: string;
   let durable = false;
+  let autoDelete = false;
   if (amqName !== undefined) {
     // ActiveMQ durable topic subscription: identified by (client-id, subscription name),
     // queue `<client-id>.<name>` (the deterministic form Artemis documents too).
@@ -144,12 +148,13 @@ function bindOwnQueue(
   } else if (rabbitDurable) {
     queue = h['x-queue-name'] ?? durableQueueName(destination, id);
     durable = true;
+    autoDelete = booleanHeader(h, 'auto-delete', true);
   } else {
     queue = h['x-queue-name'] ?? '';
   }
   if (durable) {
     if (vhost.getQueue(queue) === undefined) {
-      vhost.declareQueue(conn.principal, queue, { durable: true, exclusive: false, autoDelete: false, arguments: queueArguments(h) }, false);
+      vhost.declareQueue(conn.principal, queue, { durable: true, exclusive: false, autoDelete, arguments: queueArguments(h) }, false);
     }
   } else {
     queue = vhost.declareQueue(conn.principal, queue, { durable: false, exclusive: true, autoDelete: true, arguments: queueArguments(h) }, false).name;
@@ -204,7 +209,8 @@ export function onUnsubscribe(conn: StompConnection, f: StompFrame): void {
   if (sub === undefined) throw new StompError('Unknown subscription', `no subscription with id '${id}'`);
   // A durable subscription is removed only when asked: ActiveMQ repeats
   // activemq.subscriptionName, RabbitMQ sends durable:true.
-  const deleteDurable = h['activemq.subscriptionName'] !== undefined || h['durable-subscription-name'] !== undefined || h['durable'] === 'true';
+  const deleteDurable =
+    h['activemq.subscriptionName'] !== undefined || h['durable-subscription-name'] !== undefined || h['durable'] === 'true' || h['persistent'] === 'true';
   endSubscription(conn, sub, { deleteDurable, onClose: false });
   conn.subscriptions.delete(id);
   conn.subscriptionsByNum.delete(sub.num);
