@@ -3,7 +3,7 @@
  * publish through the core. A receipt for a message the store must make durable is
  * sent only after Broker.afterSync (DESIGN §3: a confirmed message is on disk).
  */
-import type { StompFrame } from '../../../codecs/stomp/frame.js';
+import type { StompFrame, StompHeaders } from '../../../codecs/stomp/frame.js';
 import type { StompConnection } from '../connection.js';
 import { missingHeader, StompError } from '../errors.js';
 import { parseDestination } from '../destination.js';
@@ -28,9 +28,9 @@ export function onSend(conn: StompConnection, f: StompFrame): void {
 }
 
 /** `/queue/x` names a queue declared on first use, durable unless headers say otherwise. */
-export function ensureNamedQueue(conn: StompConnection, name: string, f: StompFrame): void {
+export function ensureNamedQueue(conn: StompConnection, name: string, headers: StompHeaders): void {
   if (conn.vhost.getQueue(name) !== undefined) return;
-  conn.vhost.declareQueue(conn.principal, name, namedQueueOptions(f.headers), false);
+  conn.vhost.declareQueue(conn.principal, name, namedQueueOptions(headers), false);
 }
 
 /** Publish one SEND frame. Returns whether its receipt must wait for the store. */
@@ -41,7 +41,7 @@ export function publish(conn: StompConnection, f: StompFrame): boolean {
   let key: string;
   switch (d.kind) {
     case 'queue':
-      ensureNamedQueue(conn, d.name, f);
+      ensureNamedQueue(conn, d.name, h);
       exchange = '';
       key = d.name;
       break;

@@ -94,7 +94,7 @@ function resolveTarget(conn: StompConnection, destination: string, id: string, h
   const shared: SubscriptionCleanup = { deleteQueue: false, durable: false };
   switch (d.kind) {
     case 'queue': {
-      ensureNamedQueue(conn, d.name, { command: 'SUBSCRIBE', headers: h, headerCount: 0, body: Buffer.alloc(0) });
+      ensureNamedQueue(conn, d.name, h);
       return { queue: d.name, cleanup: shared, consumerFilter: filter };
     }
     case 'amq-queue':

@@ -25,7 +25,7 @@ export function compileSelector(text: string): MessageFilter {
   if (text.length > MAX_SELECTOR_LENGTH) throw new StompError('Invalid selector', `selector longer than ${MAX_SELECTOR_LENGTH} characters`);
   try {
     const p = new Parser(tokenize(text));
-    const e = p.parseExpression(0);
+    const e = p.parseExpression();
     p.expectEof();
     return (m: Message) => e(m) === true;
   } catch (err) {
@@ -190,7 +190,7 @@ class Parser {
   }
 
   /** or-expression */
-  parseExpression(_: number): Expr {
+  parseExpression(): Expr {
     if (++this.depth > MAX_DEPTH) throw new SelectorSyntaxError('selector nested too deeply');
     let left = this.parseAnd();
     while (this.isKw('OR')) {
@@ -367,7 +367,7 @@ class Parser {
         throw new SelectorSyntaxError(`unexpected ${t.v}`);
       case 'op':
         if (t.v === '(') {
-          const e = this.parseExpression(0);
+          const e = this.parseExpression();
           this.expectOp(')');
           return e;
         }
