@@ -3,7 +3,7 @@
  * raw TCP client that speaks bytes (for bad input and exact packet checks).
  */
 import { connect as netConnect, type Socket } from 'node:net';
-import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import mqtt, { type IClientOptions, type IConnackPacket, type IPublishPacket, type MqttClient } from 'mqtt';
 import { MqttDecoder, type MqttPacket, type ProtocolLevel } from '../../../src/codecs/mqtt/index.js';
 import { startTestBroker, type TestBroker, type TestBrokerOptions } from '../../helpers/broker.js';
 
@@ -17,6 +17,22 @@ export function mqttUrl(b: TestBroker, t: Transport): string {
 /** Connect with MQTT.js; never reconnects on its own, fails after 5 s. */
 export async function connectClient(b: TestBroker, t: Transport, opts: IClientOptions = {}): Promise<MqttClient> {
   return mqtt.connectAsync(mqttUrl(b, t), { reconnectPeriod: 0, connectTimeout: 5000, ...opts }, false);
+}
+
+/**
+ * Connect and also return the CONNACK; the Inbox is attached before the CONNECT goes out,
+ * so messages a resumed session sends right after CONNACK are not missed.
+ */
+export function connectWithConnack(b: TestBroker, t: Transport, opts: IClientOptions = {}): Promise<{ client: MqttClient; connack: IConnackPacket; inbox: Inbox }> {
+  return new Promise((resolve, reject) => {
+    const client = mqtt.connect(mqttUrl(b, t), { reconnectPeriod: 0, connectTimeout: 5000, ...opts });
+    const inbox = new Inbox(client);
+    client.once('connect', (connack) => resolve({ client, connack, inbox }));
+    client.once('error', (e) => {
+      client.end(true);
+      reject(e);
+    });
+  });
 }
 
 export interface Received {
