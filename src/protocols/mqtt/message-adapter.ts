@@ -125,3 +125,10 @@ export function toMqttProperties(src: MessageProperties, nowMs: number): MqttPro
   }
   return out;
 }
+
+/** Has a message with an expiration (and the timestamp we add with it) expired by now? */
+export function hasExpired(p: MessageProperties, nowMs: number): boolean {
+  if (p.expiration === undefined || p.timestamp === undefined) return false;
+  const ms = Number(p.expiration);
+  return Number.isFinite(ms) && p.timestamp.seconds * 1000 + ms <= nowMs;
+}

@@ -132,7 +132,7 @@ export function handlePublish(c: MqttConnection, p: PublishPacket): void {
   }
 
   if (p.retain && limits.retainAvailable) {
-    const store = retainedStoreFor(s.vhost, limits.maxRetainedMessages);
+    const store = retainedStoreFor(s.vhost, limits.maxRetainedMessages, c.principal!.user, c.log);
     // [MQTT-3.3.1-6] / [MQTT-3.3.1-7]: an empty payload clears; anything else replaces.
     if (p.payload.length === 0) store.clear(limits.exchange, routingKey);
     else if (!store.set(limits.exchange, routingKey, properties, Buffer.from(p.payload))) {

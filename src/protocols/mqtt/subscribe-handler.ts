@@ -17,7 +17,7 @@ import type { BindingSpec } from '../../core/api.js';
 import type { MqttConnection } from './connection.js';
 import type { PendingRetained } from './delivery.js';
 import { MqttFailure, reasonCodeFor } from './errors.js';
-import { messageQoS } from './message-adapter.js';
+import { hasExpired, messageQoS } from './message-adapter.js';
 import { retainedStoreFor } from './retained-store.js';
 import { bindingFilter, subscriptionArgs, type SubscriptionState } from './session.js';
 import { ensureSessionQueue, releaseShared, sessionQueueOptions, sharedQueueFor } from './session-lifecycle.js';
@@ -103,8 +103,10 @@ function subscribeOne(c: MqttConnection, req: Subscription, subId: number | unde
   // Retain Handling (MQTT 5 §3.8.3.1): 0 always, 1 only for a new subscription, 2 never.
   const sendRetained = req.retainHandling === 0 || (req.retainHandling === 1 && existing === undefined);
   if (sendRetained && limits.retainAvailable) {
-    for (const m of retainedStoreFor(vhost, limits.maxRetainedMessages).match(limits.exchange, bindingKey)) {
+    const now = Date.now();
+    for (const m of retainedStoreFor(vhost, limits.maxRetainedMessages, principal.user, c.log).match(limits.exchange, bindingKey)) {
       if (dollarRule && m.routingKey.startsWith('$')) continue; // [MQTT-4.7.2-1]
+      if (hasExpired(m.properties, now)) continue; // MQTT 5 §3.3.2.3.3: expired retained messages are not sent
       retained.push({
         topic: routingKeyToTopic(m.routingKey),
         qos: Math.min(req.qos, messageQoS(m.properties)) as QoS,

@@ -38,7 +38,7 @@ function publishWill(c: MqttConnection, will: WillMessage): void {
     clearPublisher();
   }
   if (will.retain && limits.retainAvailable) {
-    const store = retainedStoreFor(vhost, limits.maxRetainedMessages);
+    const store = retainedStoreFor(vhost, limits.maxRetainedMessages, principal.user, c.log);
     if (will.payload.length === 0) store.clear(limits.exchange, routingKey);
     else store.set(limits.exchange, routingKey, properties, will.payload);
   }

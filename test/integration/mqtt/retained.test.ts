@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestBroker, type TestBroker } from '../../helpers/broker.js';
-import { connectClient, endAll, Inbox, sleep, TRANSPORTS } from './helpers.js';
+import { connectClient, endAll, Inbox, sleep, TRANSPORTS, withBroker } from './helpers.js';
 
 let broker: TestBroker;
 before(async () => {
@@ -93,5 +93,31 @@ describe('retained messages and $ topics', () => {
     } finally {
       await endAll(pub, sub);
     }
+  });
+});
+
+describe('retained messages are persisted', () => {
+  test('they survive a broker restart; a cleared topic stays cleared', async () => {
+    await withBroker(async (b) => {
+      const pub = await connectClient(b, 'tcp', { clientId: 'persist-pub' });
+      await pub.publishAsync('keep/a', 'A1', { qos: 1, retain: true });
+      await pub.publishAsync('keep/a', 'A2', { qos: 1, retain: true }); // replaces A1
+      await pub.publishAsync('keep/b', 'B', { qos: 0, retain: true });
+      await pub.publishAsync('keep/c', 'C', { qos: 1, retain: true });
+      await pub.publishAsync('keep/c', '', { qos: 1, retain: true }); // clears C
+      await pub.endAsync();
+      await b.restart();
+      const sub = await connectClient(b, 'tcp', { clientId: 'persist-sub' });
+      try {
+        const inbox = new Inbox(sub);
+        await sub.subscribeAsync('keep/#', { qos: 1 });
+        await inbox.waitFor(2);
+        await sleep(200);
+        assert.deepEqual(inbox.messages.map((m) => `${m.topic}=${m.payload.toString()}`).sort(), ['keep/a=A2', 'keep/b=B']);
+        assert.ok(inbox.messages.every((m) => m.packet.retain));
+      } finally {
+        await endAll(sub);
+      }
+    });
   });
 });
