@@ -71,6 +71,20 @@ export interface QueueInfo extends QueueOptions {
   readonly messageCount: number;
   readonly unackedCount: number;
   readonly consumerCount: number;
+  /** Additive (core): body bytes of ready messages (what x-max-length-bytes limits). */
+  readonly messageBytes?: number;
+  /** Additive (core): lifetime counters for management/metrics. */
+  readonly stats?: QueueStats;
+}
+
+/** Monotonic per-queue counters since the queue was created (or the broker started). */
+export interface QueueStats {
+  readonly published: number;
+  readonly delivered: number;
+  readonly redelivered: number;
+  readonly acked: number;
+  /** Left without delivery: expired, dropped by overflow, rejected without requeue. */
+  readonly discarded: number;
 }
 
 /** Optional extra predicate on a binding (JMS selectors, MQTT no-local / `$` rules). */
@@ -246,10 +260,13 @@ export interface Broker {
   /** Resource alarms (memory, disk): publishers must be paused while any is active. */
   readonly alarms: AlarmState;
   /**
-   * A connection id unique across every protocol of this broker (for exclusive queues).
-   * Optional, added by the MQTT work (additive); protocols fall back to their own counter.
+   * ADDITIVE (amqp091): a broker-wide unique ConnectionId, so connections of different
+   * protocols never share an id (exclusive-queue ownership is keyed by it). Protocols
+   * fall back to their own counter when absent.
    */
   newConnectionId?(): ConnectionId;
+  /** ADDITIVE (amqp091): the broker's limits, e.g. maxMessageSize as a protocol's fallback. */
+  readonly limits?: BrokerLimits;
 }
 
 export interface AlarmState {
