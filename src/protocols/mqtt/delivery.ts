@@ -159,12 +159,20 @@ export class Outbound {
       // their identifiers ([MQTT-3.3.4-2], [MQTT-3.3.4-3]).
       const s = this.session;
       const origin = originOf(m);
-      for (const sub of s.subscriptions.values()) {
-        if (sub.group !== undefined || !filterMatches(sub.filter, topic)) continue;
-        if (sub.noLocal && origin === s.key) continue;
-        if (sub.qos > maxQos) maxQos = sub.qos;
-        if (sub.subscriptionId !== undefined) (subIds ??= []).push(sub.subscriptionId);
-        if (sub.retainAsPublished) rap = true;
+      // Common case, one subscription: the message reached the queue through its binding.
+      const only = s.subscriptions.size === 1 ? s.subscriptions.values().next().value : undefined;
+      if (only !== undefined && only.group === undefined && !(only.noLocal && origin === s.key)) {
+        maxQos = only.qos;
+        if (only.subscriptionId !== undefined) subIds = [only.subscriptionId];
+        rap = only.retainAsPublished;
+      } else {
+        for (const sub of s.subscriptions.values()) {
+          if (sub.group !== undefined || !filterMatches(sub.filter, topic)) continue;
+          if (sub.noLocal && origin === s.key) continue;
+          if (sub.qos > maxQos) maxQos = sub.qos;
+          if (sub.subscriptionId !== undefined) (subIds ??= []).push(sub.subscriptionId);
+          if (sub.retainAsPublished) rap = true;
+        }
       }
       // No live subscription matches (unsubscribed while queued, or routed by another exchange):
       // deliver at the message's own QoS.

@@ -132,6 +132,40 @@ describe('bad input closes only the offending connection', () => {
     await expectRefused((l) => encodeSubscribe(l, { packetId: 1, properties: {}, subscriptions: flood }), 0x97, 'flood1');
   });
 
+  test('over WebSocket too: first packet not CONNECT is closed; a wildcard PUBLISH gets DISCONNECT 0x90', async () => {
+    const first = await RawClient.openWs(broker.ports.ws);
+    try {
+      first.write(encodePublish(4, 'x', 0, false, false, 0, undefined, Buffer.from('y')));
+      assert.deepEqual(await first.untilClosed(), []);
+    } finally {
+      first.close();
+    }
+    const raw = await RawClient.openWs(broker.ports.ws, 5);
+    try {
+      raw.write(connect(5, 'ws-bad'));
+      assert.equal(((await raw.next()) as ConnackPacket).reasonCode, 0);
+      raw.write(encodePublish(5, 'a/+', 0, false, false, 0, {}, Buffer.from('x')));
+      const got = await raw.untilClosed();
+      assert.equal((got[0] as DisconnectPacket).reasonCode, 0x90);
+    } finally {
+      raw.close();
+    }
+  });
+
+  test('topic levels are limited by configuration (64 here)', async () => {
+    const ok = 'l/'.repeat(63) + 'z'; // 64 levels
+    const raw = await RawClient.open(broker.ports.mqtt, 5);
+    try {
+      raw.write(connect(5, 'levels'));
+      await raw.next();
+      raw.write(encodePublish(5, ok, 1, false, false, 1, {}, Buffer.from('x')));
+      assert.equal((await raw.next()) !== 'closed', true, '64 levels accepted (PUBACK)');
+    } finally {
+      raw.close();
+    }
+    await expectRefused((l) => encodePublish(l, 'l/' + ok, 0, false, false, 0, undefined, Buffer.from('x')), 0x90, 'levels65');
+  });
+
   test('the bystander connection and the broker are unaffected', async () => {
     assert.equal(bystander.connected, true);
     const pub = await connectClient(broker, 'tcp', { clientId: 'after-bad' });

@@ -3,6 +3,7 @@
  * raw TCP client that speaks bytes (for bad input and exact packet checks).
  */
 import { connect as netConnect, type Socket } from 'node:net';
+import { WebSocket } from 'ws';
 import mqtt, { type IClientOptions, type IConnackPacket, type IPublishPacket, type MqttClient } from 'mqtt';
 import { MqttDecoder, type MqttPacket, type ProtocolLevel } from '../../../src/codecs/mqtt/index.js';
 import { startTestBroker, type TestBroker, type TestBrokerOptions } from '../../helpers/broker.js';
@@ -91,7 +92,7 @@ export async function endAll(...clients: Array<MqttClient | undefined>): Promise
   await Promise.all(clients.map((c) => (c ? c.endAsync(true).catch(() => undefined) : undefined)));
 }
 
-/** A raw TCP MQTT client: write bytes, read decoded packets (server -> client direction). */
+/** A raw MQTT client over TCP or WebSocket: write bytes, read decoded packets (server -> client). */
 export class RawClient {
   private readonly decoder: MqttDecoder;
   private readonly packets: MqttPacket[] = [];
@@ -100,35 +101,55 @@ export class RawClient {
   error: unknown;
 
   private constructor(
-    readonly socket: Socket,
+    private readonly sendBytes: (b: Buffer) => void,
+    private readonly destroy: () => void,
     level: ProtocolLevel,
   ) {
     this.decoder = new MqttDecoder({ maxPacketSize: 1 << 28, maxFiltersPerPacket: 1 << 20 });
     this.decoder.expectConnect = false;
     this.decoder.level = level;
-    socket.on('data', (chunk) => {
-      try {
-        this.decoder.push(chunk);
-        for (let p = this.decoder.next(); p !== undefined; p = this.decoder.next()) this.packets.push(p);
-      } catch (e) {
-        this.error = e;
-      }
-      this.wake();
-    });
-    socket.on('close', () => {
-      this.closed = true;
-      this.wake();
-    });
-    socket.on('error', () => undefined);
+  }
+
+  private feed(chunk: Buffer): void {
+    try {
+      this.decoder.push(chunk);
+      for (let p = this.decoder.next(); p !== undefined; p = this.decoder.next()) this.packets.push(p);
+    } catch (e) {
+      this.error = e;
+    }
+    this.wake();
+  }
+
+  private onClosed(): void {
+    this.closed = true;
+    this.wake();
   }
 
   static async open(port: number, level: ProtocolLevel = 4): Promise<RawClient> {
-    const socket = netConnect({ host: '127.0.0.1', port });
+    const socket: Socket = netConnect({ host: '127.0.0.1', port });
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve);
       socket.once('error', reject);
     });
-    return new RawClient(socket, level);
+    const c = new RawClient((b) => socket.write(b), () => socket.destroy(), level);
+    socket.on('data', (chunk) => c.feed(chunk));
+    socket.on('close', () => c.onClosed());
+    socket.on('error', () => undefined);
+    return c;
+  }
+
+  /** Over WebSocket (subprotocol mqtt, path /mqtt); each write is one binary message. */
+  static async openWs(port: number, level: ProtocolLevel = 4): Promise<RawClient> {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/mqtt`, 'mqtt');
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    const c = new RawClient((b) => ws.send(b, { binary: true }), () => ws.terminate(), level);
+    ws.on('message', (data: Buffer) => c.feed(data));
+    ws.on('close', () => c.onClosed());
+    ws.on('error', () => undefined);
+    return c;
   }
 
   private wake(): void {
@@ -138,7 +159,7 @@ export class RawClient {
   }
 
   write(b: Buffer): void {
-    this.socket.write(b);
+    this.sendBytes(b);
   }
 
   /** Next packet, or 'closed' when the server closed the connection; throws after the timeout. */
@@ -171,6 +192,6 @@ export class RawClient {
   }
 
   close(): void {
-    this.socket.destroy();
+    this.destroy();
   }
 }
