@@ -197,7 +197,7 @@ export function handleConnect(c: MqttConnection, p: ConnectPacket): void {
 
   const props: MqttProperties = {};
   if (v5) {
-    props.receiveMaximum = limits.receiveMaximum;
+    if (limits.receiveMaximum < 65_535) props.receiveMaximum = limits.receiveMaximum;
     if (limits.maxPacketSize < 268_435_460) props.maximumPacketSize = limits.maxPacketSize;
     props.topicAliasMaximum = limits.topicAliasMaximum;
     if (!limits.retainAvailable) props.retainAvailable = 0;

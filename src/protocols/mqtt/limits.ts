@@ -21,7 +21,12 @@ export interface MqttLimits {
   maxTopicLevels: number;
   /** Most subscriptions one session may hold; also the cap on filters per SUBSCRIBE. */
   maxSubscriptionsPerClient: number;
-  /** Inbound QoS 1/2 PUBLISHes a client may have unacknowledged (MQTT 5 Receive Maximum we announce). */
+  /**
+   * Inbound QoS 1/2 PUBLISHes a client may have unacknowledged (MQTT 5 Receive Maximum we
+   * announce when below 65535). The default is the protocol maximum: MQTT.js 5 ignores a
+   * lower announced value and would be disconnected (0x93) under bursts; 16-bit packet ids
+   * bound the state anyway.
+   */
   receiveMaximum: number;
   /** Outbound unacknowledged QoS 1/2 deliveries per client (RabbitMQ mqtt.prefetch); an MQTT 5 client's own Receive Maximum lowers it. */
   maxInflightOutbound: number;
@@ -50,7 +55,7 @@ export const defaultMqttLimits: MqttLimits = {
   maxTopicLength: 65_535,
   maxTopicLevels: 128,
   maxSubscriptionsPerClient: 1024,
-  receiveMaximum: 1024,
+  receiveMaximum: 65_535,
   maxInflightOutbound: 100,
   topicAliasMaximum: 16,
   maxSessionExpiryInterval: 86_400,
