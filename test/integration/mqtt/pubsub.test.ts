@@ -62,3 +62,34 @@ for (const transport of TRANSPORTS) {
     });
   }
 }
+
+describe('MQTT 3.1 (MQIsdp)', () => {
+  for (const transport of TRANSPORTS) {
+    test(`MQTT.js with protocol level 3 over ${transport} publishes and subscribes`, async () => {
+      const opts = { protocolId: 'MQIsdp' as const, protocolVersion: 3 as const };
+      const sub = await connectClient(broker, transport, { ...opts, clientId: `v31sub${transport}` });
+      const pub = await connectClient(broker, transport, { ...opts, clientId: `v31pub${transport}` });
+      try {
+        const inbox = new Inbox(sub);
+        await sub.subscribeAsync(`v31/${transport}`, { qos: 1 });
+        await pub.publishAsync(`v31/${transport}`, 'old but gold', { qos: 1 });
+        const [m] = await inbox.waitFor(1);
+        assert.equal(m?.payload.toString(), 'old but gold');
+        assert.equal(m?.packet.qos, 1);
+      } finally {
+        await endAll(sub, pub);
+      }
+    });
+  }
+});
+
+describe('server shutdown', () => {
+  test('MQTT 5 clients get DISCONNECT 0x8B when the broker stops', async () => {
+    const b = await startTestBroker();
+    const c = await connectClient(b, 'tcp', { protocolVersion: 5, clientId: 'bye' });
+    const reason = new Promise<number | undefined>((resolve) => c.once('disconnect', (p) => resolve(p.reasonCode)));
+    await b.stop();
+    assert.equal(await reason, 0x8b, 'Server shutting down');
+    await endAll(c);
+  });
+});
