@@ -241,6 +241,9 @@ export class Outbound {
       const prev = s.packetIdByMessage.get(messageId);
       if (prev !== undefined && !this.inflight.has(prev) && !s.outboundPubrel.has(prev)) return prev;
     }
+    // Ids of messages that left the queue another way (expired, purged) are never removed
+    // by an ack; keep the map bounded.
+    if (s.packetIdByMessage.size > 65_535) s.packetIdByMessage.clear();
     for (let i = 0; i < 65_535; i++) {
       this.nextPacketId = (this.nextPacketId % 65_535) + 1;
       const id = this.nextPacketId;

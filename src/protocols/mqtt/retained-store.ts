@@ -137,7 +137,13 @@ export class QueueBackedRetainedStore implements RetainedStore {
     this.memory = new MemoryRetainedStore(maxMessages);
     this.p = { user, connectionId: STORE_CONNECTION };
     this.declared = vhost.getQueue(RETAINED_QUEUE) !== undefined;
-    if (this.declared) this.load();
+    if (!this.declared) return;
+    try {
+      this.load();
+    } catch (err) {
+      // E.g. the first user to need the store may not read the queue: serve what loaded.
+      log.warn({ err }, 'mqtt: could not read persisted retained messages');
+    }
   }
 
   get size(): number {
