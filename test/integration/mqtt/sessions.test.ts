@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodeConnect, encodeSubscribe, encodeAck, type ConnackPacket, type PublishPacket } from '../../../src/codecs/mqtt/index.js';
+import { encodeConnect, encodePublish, encodeSubscribe, encodeAck, type AckPacket, type ConnackPacket, type PublishPacket } from '../../../src/codecs/mqtt/index.js';
 import { startTestBroker, type TestBroker } from '../../helpers/broker.js';
 import { connectClient, connectWithConnack, endAll, Inbox, RawClient, sleep, TRANSPORTS, withBroker } from './helpers.js';
 
@@ -198,5 +198,62 @@ describe('broker restart', () => {
         await endAll(c);
       }
     });
+  });
+});
+
+describe('QoS 2 exactly once', () => {
+  test('inbound: a resent QoS 2 PUBLISH (same id, DUP) before PUBREL is routed once', async () => {
+    const watcher = await connectClient(broker, 'tcp', { clientId: 'eo-watch' });
+    const inbox = new Inbox(watcher);
+    await watcher.subscribeAsync('eo/in', { qos: 2 });
+    const raw = await RawClient.open(broker.ports.mqtt);
+    try {
+      raw.write(connectBytes('eo-pub', true));
+      await raw.next();
+      raw.write(encodePublish(4, 'eo/in', 2, false, false, 5, undefined, Buffer.from('once')));
+      assert.equal(((await raw.next()) as AckPacket).type, 5, 'PUBREC');
+      raw.write(encodePublish(4, 'eo/in', 2, true, false, 5, undefined, Buffer.from('once')));
+      assert.equal(((await raw.next()) as AckPacket).type, 5, 'PUBREC again for the resend');
+      raw.write(encodeAck(4, 6, 5)); // PUBREL
+      const comp = (await raw.next()) as AckPacket;
+      assert.equal(comp.type, 7, 'PUBCOMP');
+      assert.equal(comp.packetId, 5);
+      await inbox.waitFor(1);
+      await sleep(200);
+      assert.equal(inbox.messages.length, 1);
+    } finally {
+      raw.close();
+      await endAll(watcher);
+    }
+  });
+
+  test('outbound: after PUBREC a reconnecting session gets PUBREL again, not the message', async () => {
+    const raw = await RawClient.open(broker.ports.mqtt);
+    raw.write(connectBytes('eo-sub', false));
+    await raw.next();
+    raw.write(encodeSubscribe(4, { packetId: 1, properties: {}, subscriptions: [{ topicFilter: 'eo/out', qos: 2, noLocal: false, retainAsPublished: false, retainHandling: 0 }] }));
+    await raw.next();
+    const pub = await connectClient(broker, 'tcp', { clientId: 'eo-pub2' });
+    await pub.publishAsync('eo/out', 'exactly', { qos: 2 });
+    const p = (await raw.next()) as PublishPacket;
+    assert.equal(p.qos, 2);
+    raw.write(encodeAck(4, 5, p.packetId)); // PUBREC
+    const rel = (await raw.next()) as AckPacket;
+    assert.equal(rel.type, 6, 'PUBREL');
+    raw.close(); // no PUBCOMP
+    await sleep(100);
+    const raw2 = await RawClient.open(broker.ports.mqtt);
+    try {
+      raw2.write(connectBytes('eo-sub', false));
+      assert.equal(((await raw2.next()) as ConnackPacket).sessionPresent, true);
+      const again = (await raw2.next()) as AckPacket;
+      assert.equal(again.type, 6, 'PUBREL resent [MQTT-4.4.0-1]');
+      assert.equal(again.packetId, p.packetId);
+      raw2.write(encodeAck(4, 7, p.packetId)); // PUBCOMP
+      await assert.rejects(raw2.next(300), /timed out/, 'the message itself is not sent again');
+    } finally {
+      raw2.close();
+      await endAll(pub);
+    }
   });
 });
