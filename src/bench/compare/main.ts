@@ -9,6 +9,31 @@ import { render } from './markdown.js';
 import { aggregate, extract, type Aggregate, type RunRecord } from './results.js';
 import { plan as makePlan, scenarios as allScenarios, type BrokerId, type Case } from './scenarios.js';
 import { fmtNum, rotation } from './stats.js';
+import { cpuSeconds } from '../proc-stats.js';
+
+/**
+ * Wait until the broker is idle (under 0.15 CPU seconds per second), at most `maxMs`:
+ * a broker still digesting the previous run's backlog would otherwise slow the next run
+ * (RabbitMQ after 100 publishers at full speed, for instance).
+ */
+async function quiesce(pid: number, maxMs: number): Promise<number> {
+  const t0 = Date.now();
+  while (Date.now() - t0 < maxMs) {
+    let c0: number;
+    try {
+      c0 = cpuSeconds(pid);
+    } catch {
+      return 0;
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+    try {
+      if (cpuSeconds(pid) - c0 < 0.15) break;
+    } catch {
+      return 0;
+    }
+  }
+  return Date.now() - t0;
+}
 
 export const COMPARE_USAGE = `Usage: npm run bench:compare -- [options]
        (= npm run build && node scripts/bench-compare.mjs [options])
@@ -197,6 +222,8 @@ export async function runCompare(argv: string[]): Promise<number> {
       for (let run = 0; run < o.runs; run++) {
         for (const id of rotation(list, run)) {
           const b = brokers.get(id)!;
+          const waited = await quiesce(b.peer ? pidListeningOn(b.pidPort) || b.pid : b.pid, 120_000);
+          if (waited > 5000) log(`  (waited ${(waited / 1000).toFixed(0)} s for ${b.label} to become idle)`);
           const r = await runOne(c, b, run);
           records.push(r);
           const m = r.metrics;
@@ -207,7 +234,6 @@ export async function runCompare(argv: string[]): Promise<number> {
                 ? `publish ${fmtNum(m.publishRate ?? NaN)}/s drain ${fmtNum(m.drainRate ?? NaN)}/s`
                 : `${fmtNum(m.rate ?? NaN)} msg/s p50 ${fmtNum(m.p50 ?? NaN, 2)} ms p99 ${fmtNum(m.p99 ?? NaN, 2)} ms lost ${fmtNum(r.lost)} dup ${fmtNum(r.duplicates)}`;
           log(`[${c.id}] run ${run + 1}/${o.runs} ${b.label.padEnd(13)} ${r.ok ? summary : `FAILED: ${r.error}`}${r.ok && r.error ? ` (${r.error})` : ''}`);
-          await new Promise((res) => setTimeout(res, 1000));
         }
       }
     }
