@@ -152,7 +152,7 @@ export function render(r: Report): string {
   L.push("- Broker CPU s / M msgs: the broker process's utime+stime (/proc/<pid>/stat) over the measured window, per million deliveries (per million publishes when nothing is consumed). Peak RSS: VmRSS sampled every 200 ms.");
   L.push('- Wharf runs with its defaults (fsync before confirm) except the rows marked "confirm after write" (`--fsync false`).');
   L.push('- Ratios are Wharf/peer on the medians; for throughput higher is better, for latency and memory lower is better.');
-  L.push('- Scenario 6 runs first. Its RSS per connection is the largest over the runs (the first, cold run: later runs reuse memory the previous connections freed); connect time is the median.');
+  L.push('- Scenario 6 runs first. Its RSS per connection is the largest over the runs (the first, cold run: later runs reuse memory the previous connections freed); connect time is the median. A garbage-collected broker (Node.js, the JVM) may even shrink while connections open; a value near or below zero means the growth was below what RSS can resolve at that connection count.');
   L.push('');
   L.push('Commands:');
   L.push('');
