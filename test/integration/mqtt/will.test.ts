@@ -115,6 +115,21 @@ describe('keep alive', () => {
   });
 });
 
+describe('DISCONNECT 0x04 (MQTT 5)', () => {
+  test('"Disconnect with Will Message" publishes the will', async () => {
+    const watcher = await connectClient(broker, 'tcp', { protocolVersion: 5, clientId: 'dw-watch' });
+    const inbox = new Inbox(watcher);
+    await watcher.subscribeAsync('dw/t', { qos: 1 });
+    const c = await connectClient(broker, 'tcp', { protocolVersion: 5, clientId: 'dw', will: { topic: 'dw/t', payload: Buffer.from('asked for'), qos: 1, retain: false } });
+    try {
+      await c.endAsync(false, { reasonCode: 0x04 });
+      assert.equal((await inbox.waitFor(1))[0]?.payload.toString(), 'asked for');
+    } finally {
+      await endAll(watcher, c);
+    }
+  });
+});
+
 describe('will delay (MQTT 5)', () => {
   test('the will waits for the delay, and a reconnect within it cancels the will', async () => {
     const watcher = await connectClient(broker, 'tcp', { protocolVersion: 5, clientId: 'wd-watch' });
