@@ -149,7 +149,11 @@ export function handleConnect(c: MqttConnection, p: ConnectPacket): void {
         present = true;
         session.queueDeclared = true;
         session.persistent = true;
-        restoreFromBindings(session, limits.exchange, principal, c.log);
+      }
+      if (!p.clean) {
+        // Its subscriptions (own queue and shared groups) are in the durable bindings.
+        restoreFromBindings(session, reg, limits.exchange, principal, c.log);
+        if (session.subscriptions.size > 0) present = true;
       }
       reg.sessions.set(key, session);
     } else {

@@ -19,7 +19,7 @@ import type { PendingRetained } from './delivery.js';
 import { MqttFailure, reasonCodeFor } from './errors.js';
 import { hasExpired, messageQoS } from './message-adapter.js';
 import { retainedStoreFor } from './retained-store.js';
-import { bindingFilter, subscriptionArgs, type SubscriptionState } from './session.js';
+import { A_CLIENT_ID, bindingFilter, subscriptionArgs, type SubscriptionState } from './session.js';
 import { ensureSessionQueue, releaseShared, sessionQueueOptions, sharedQueueFor } from './session-lifecycle.js';
 import { checkTopicFilter, filterToBindingKey, routingKeyToTopic, startsWithWildcard } from './topic.js';
 
@@ -59,14 +59,20 @@ function subscribeOne(c: MqttConnection, req: Subscription, subId: number | unde
         const opts = sessionQueueOptions(s);
         vhost.declareQueue(principal, shared.queue, { ...opts, exclusive: false }, false);
       }
+      // One binding per member, tagged with its client id, so memberships of persistent
+      // sessions survive a broker restart (routing dedupes queues: one copy per group).
       const binding: BindingSpec = {
         source: limits.exchange,
         destinationKind: 'queue',
         destination: shared.queue,
         routingKey: bindingKey,
-        arguments: {},
+        arguments: { ...subscriptionArgs({ filter: req.topicFilter, qos: req.qos, noLocal: false, retainAsPublished: req.retainAsPublished, subscriptionId: subId }), [A_CLIENT_ID]: s.clientId },
         filter: bindingFilter(s.key, dollarRule, false),
       };
+      if (existing !== undefined) {
+        s.subscriptions.delete(req.topicFilter);
+        vhost.unbind(principal, existing.binding);
+      }
       vhost.bind(principal, binding);
       let refs = reg.sharedRefs.get(shared.queue);
       if (refs === undefined) reg.sharedRefs.set(shared.queue, (refs = new Set()));
@@ -132,7 +138,7 @@ export function handleUnsubscribe(c: MqttConnection, p: UnsubscribePacket): void
     try {
       if (sub.group !== undefined) {
         c.outbound.cancelShared(sub.queue);
-        releaseShared(c.registry, s.vhost, c.principal!, sub.queue, s.key);
+        releaseShared(c.registry, s.vhost, c.principal!, sub, s.key);
       } else {
         s.vhost.unbind(c.principal!, sub.binding);
       }

@@ -201,6 +201,32 @@ describe('broker restart', () => {
   });
 });
 
+describe('broker restart with shared subscriptions', () => {
+  test('a persistent member keeps its shared subscription and the group queue across a restart', async () => {
+    await withBroker(async (b) => {
+      const opts = { protocolVersion: 5 as const, clientId: 'shared-restart', clean: false, properties: { sessionExpiryInterval: 300 } };
+      const a = await connectClient(b, 'tcp', opts);
+      await a.subscribeAsync('$share/grp/sr/+', { qos: 1 });
+      await a.endAsync();
+      const pub = await connectClient(b, 'tcp', { clientId: 'sr-pub' });
+      await pub.publishAsync('sr/1', 'queued for the group', { qos: 1 });
+      await pub.endAsync();
+      await b.restart();
+      const { client, connack, inbox } = await connectWithConnack(b, 'tcp', opts);
+      try {
+        assert.equal(connack.sessionPresent, true);
+        assert.equal((await inbox.waitFor(1))[0]?.payload.toString(), 'queued for the group');
+        const pub2 = await connectClient(b, 'tcp', { clientId: 'sr-pub2' });
+        await pub2.publishAsync('sr/2', 'after restart', { qos: 1 });
+        await pub2.endAsync();
+        assert.equal((await inbox.waitFor(2))[1]?.payload.toString(), 'after restart');
+      } finally {
+        await endAll(client);
+      }
+    });
+  });
+});
+
 describe('QoS 2 exactly once', () => {
   test('inbound: a resent QoS 2 PUBLISH (same id, DUP) before PUBREL is routed once', async () => {
     const watcher = await connectClient(broker, 'tcp', { clientId: 'eo-watch' });
