@@ -144,7 +144,10 @@ export function handlePublish(c: MqttConnection, p: PublishPacket): void {
   let reason: number = ReasonCode.Success;
   if (v5 && result.rejected) reason = ReasonCode.QuotaExceeded;
   else if (v5 && result.routed === 0) reason = ReasonCode.NoMatchingSubscribers; // MQTT 5 §3.4.2.1
-  ackWith(c, p, reason, reason === ReasonCode.QuotaExceeded ? 'queue full' : undefined, result.needsSync);
+  // A retained message was also written to the durable retained queue: confirm it only once
+  // that is on disk too (DESIGN §3), even when the publish itself reached no durable queue.
+  const needsSync = result.needsSync || (p.retain && limits.retainAvailable);
+  ackWith(c, p, reason, reason === ReasonCode.QuotaExceeded ? 'queue full' : undefined, needsSync);
 }
 
 function ackWith(c: MqttConnection, p: PublishPacket, reason: number, text: string | undefined, needsSync: boolean): void {

@@ -25,8 +25,12 @@ export async function connectClient(b: TestBroker, t: Transport, opts: IClientOp
  * so messages a resumed session sends right after CONNACK are not missed.
  */
 export function connectWithConnack(b: TestBroker, t: Transport, opts: IClientOptions = {}): Promise<{ client: MqttClient; connack: IConnackPacket; inbox: Inbox }> {
+  return connectUrlWithConnack(mqttUrl(b, t), opts);
+}
+
+export function connectUrlWithConnack(url: string, opts: IClientOptions = {}): Promise<{ client: MqttClient; connack: IConnackPacket; inbox: Inbox }> {
   return new Promise((resolve, reject) => {
-    const client = mqtt.connect(mqttUrl(b, t), { reconnectPeriod: 0, connectTimeout: 5000, ...opts });
+    const client = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 5000, ...opts });
     const inbox = new Inbox(client);
     client.once('connect', (connack) => resolve({ client, connack, inbox }));
     client.once('error', (e) => {
