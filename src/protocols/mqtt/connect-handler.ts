@@ -125,10 +125,10 @@ export function handleConnect(c: MqttConnection, p: ConnectPacket): void {
 
   const reg = c.registry;
   const key = SessionRegistry.key(auth.vhost.name, clientId);
-  // A delayed will of the previous connection is not sent when the client is back [MQTT-3.1.3-9].
   let session = reg.sessions.get(key);
   // Session takeover [MQTT-3.1.4-3]: the existing connection is closed first, synchronously.
   session?.owner?.takeOver();
+  // A delayed will of the previous connection is not sent when the client is back [MQTT-3.1.3-9].
   reg.cancelPendingWill(key);
   session = reg.sessions.get(key);
 
