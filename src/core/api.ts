@@ -71,6 +71,20 @@ export interface QueueInfo extends QueueOptions {
   readonly messageCount: number;
   readonly unackedCount: number;
   readonly consumerCount: number;
+  /** Additive (core): body bytes of ready messages (what x-max-length-bytes limits). */
+  readonly messageBytes?: number;
+  /** Additive (core): lifetime counters for management/metrics. */
+  readonly stats?: QueueStats;
+}
+
+/** Monotonic per-queue counters since the queue was created (or the broker started). */
+export interface QueueStats {
+  readonly published: number;
+  readonly delivered: number;
+  readonly redelivered: number;
+  readonly acked: number;
+  /** Left without delivery: expired, dropped by overflow, rejected without requeue. */
+  readonly discarded: number;
 }
 
 /** Optional extra predicate on a binding (JMS selectors, MQTT no-local / `$` rules). */

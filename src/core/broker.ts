@@ -1,9 +1,9 @@
-import type { BrokerHandle, BrokerOptions, ExchangeType, User, VirtualHost } from './api.js';
+import type { BrokerHandle, BrokerLimits, ConnectionId, BrokerOptions, ExchangeType, User, VirtualHost } from './api.js';
 import { Alarms } from './alarms.js';
 import { BrokerError, ErrorCode } from './errors.js';
 import { isExchangeType } from './exchange.js';
 import { jsonToTable, tableToJson } from './field-table-json.js';
-import type { MessageId } from './message.js';
+import type { Message, MessageId } from './message.js';
 import { deserializeMessage } from './message-serde.js';
 import { HASHING_ALGORITHM, Permission, checkPassword, hashPassword, isLoopback, type UserRecord } from './users.js';
 import { VirtualHostImpl, parseExpiration, type VhostEnv } from './vhost.js';
@@ -25,11 +25,16 @@ export class BrokerImpl implements BrokerHandle {
   private readonly vhosts = new Map<string, VirtualHostImpl>();
   private readonly users = new Map<string, UserRecord>();
   private lastId = 0;
+  private lastConnectionId = 0;
   private saving: Promise<void> | undefined;
   private saveAgain = false;
   private saveScheduled = false;
   private closed = false;
   private readonly env: VhostEnv;
+
+  get limits(): BrokerLimits {
+    return this.opts.limits;
+  }
 
   private constructor(private readonly opts: BrokerOptions) {
     const self = this;
@@ -47,9 +52,13 @@ export class BrokerImpl implements BrokerHandle {
     const b = new BrokerImpl(opts);
     const defs = await opts.definitionStore.load();
     if (defs) b.loadDefinitions(defs);
-    else b.seed();
+    // First start, or definitions that hold no users (e.g. an imported topology): seed.
+    const seeded = !defs || b.users.size === 0;
+    if (seeded) b.seed();
     const state = await opts.messageStore.open();
     b.lastId = Math.max(b.lastId, state.lastMessageId);
+    // One Message object per stored record even when several durable queues hold it.
+    const decoded = new Map<number, Message>();
     for (const [key, messages] of state.queues) {
       const sep = key.indexOf('\u0000');
       const vh = b.vhosts.get(key.slice(0, sep));
@@ -60,9 +69,9 @@ export class BrokerImpl implements BrokerHandle {
         continue;
       }
       for (const m of messages) {
-        let message;
+        let message = decoded.get(m.id);
         try {
-          message = deserializeMessage(m.id as MessageId, m.record);
+          if (!message) decoded.set(m.id, (message = deserializeMessage(m.id as MessageId, m.record)));
         } catch (err) {
           opts.log.error({ queue: q.name, id: m.id, err }, 'unreadable message record skipped');
           opts.messageStore.dequeue(key, m.id);
@@ -71,7 +80,7 @@ export class BrokerImpl implements BrokerHandle {
         q.recover(message, m.delivered, parseExpiration(message.properties.expiration));
       }
     }
-    if (!defs) b.definitionsChanged();
+    if (seeded) b.definitionsChanged();
     return b;
   }
 
@@ -90,7 +99,10 @@ export class BrokerImpl implements BrokerHandle {
       if (u.hashing_algorithm !== HASHING_ALGORITHM) {
         this.opts.log.warn({ user: u.name, algorithm: u.hashing_algorithm }, 'unsupported password hashing; user cannot log in');
       }
-      this.putUser(u.name, u.hashing_algorithm === HASHING_ALGORITHM ? u.password_hash : '', [...u.tags]);
+      // RabbitMQ before 3.10 exported tags as one comma-separated string.
+      const raw: unknown = u.tags;
+      const tags = Array.isArray(raw) ? raw.map(String) : typeof raw === 'string' ? raw.split(',').filter((t) => t !== '') : [];
+      this.putUser(u.name, u.hashing_algorithm === HASHING_ALGORITHM ? u.password_hash : '', tags);
     }
     for (const p of d.permissions) {
       if (this.users.has(p.user) && this.vhosts.has(p.vhost)) this.setPermissions(p.user, p.vhost, p);
@@ -186,6 +198,17 @@ export class BrokerImpl implements BrokerHandle {
     return vh;
   }
 
+  /** Delete a vhost with everything in it (queues' stored messages included). */
+  deleteVhost(name: string): boolean {
+    const vh = this.vhosts.get(name);
+    if (!vh) return false;
+    vh.destroyAll();
+    this.vhosts.delete(name);
+    for (const u of this.users.values()) u.permissions.delete(name);
+    this.definitionsChanged();
+    return true;
+  }
+
   private putUser(name: string, passwordHash: string, tags: string[]): UserRecord {
     const prev = this.users.get(name);
     const rec: UserRecord = { name, tags, passwordHash, hashingAlgorithm: HASHING_ALGORITHM, permissions: prev?.permissions ?? new Map() };
@@ -223,6 +246,11 @@ export class BrokerImpl implements BrokerHandle {
   }
 
   // ---- Broker ------------------------------------------------------------------------
+
+  /** Connection ids unique across every protocol (exclusive-queue ownership is keyed by them). */
+  newConnectionId(): ConnectionId {
+    return ++this.lastConnectionId as ConnectionId;
+  }
 
   getVhost(name: string): VirtualHost | undefined {
     return this.vhosts.get(name);

@@ -52,8 +52,8 @@ export class Exchange {
     this.router.remove(b);
   }
 
-  collect(message: Message, out: Binding<Destination>[]): void {
-    this.router.collect(message, out);
+  collect(routingKey: string, message: Message, out: Binding<Destination>[]): void {
+    this.router.collect(routingKey, message, out);
   }
 
   info(): ExchangeInfo {

@@ -1,6 +1,7 @@
-import type { ConnectionId, ConsumerSink, Delivery, MessageFilter, QueueDeliveryTag, QueueInfo, QueueOptions, Settlement } from './api.js';
+import type { ConnectionId, ConsumerSink, Delivery, MessageFilter, QueueDeliveryTag, QueueInfo, QueueOptions, QueueStats, Settlement } from './api.js';
 import { ConsumerImpl, ConsumerSet, type ConsumerOwner } from './consumer.js';
-import { Deque } from './deque.js';
+import type { Deque } from './deque.js';
+import { ReadySet } from './ready-set.js';
 import { accessRefused, preconditionFailed } from './errors.js';
 import type { Message } from './message.js';
 import { rs } from './names.js';
@@ -38,7 +39,12 @@ export interface Entry {
   owner: ConnectionId | undefined;
 }
 
-const bySeq = (e: Entry): number => e.seq;
+/**
+ * Delivery tags come from one process-wide counter rather than per queue: a queue
+ * deleted and redeclared under the same name must never reuse a tag that a client
+ * may still settle for the old incarnation.
+ */
+let lastDeliveryTag = 0;
 
 export const enum EnqueueOutcome {
   Accepted = 0,
@@ -62,13 +68,12 @@ export class Queue implements ConsumerOwner {
   /** Bindings where this queue is the destination, by identity key (for cleanup on delete). */
   readonly incoming = new Set<string>();
 
-  private readonly levels: Deque<Entry>[];
-  private readyCount = 0;
-  private readyBytes = 0;
+  private readonly ready: ReadySet;
   private readonly unacked = new Map<number, Entry>();
-  private nextTag = 1;
   private nextSeq = 1;
   private consumerOrder = 0;
+  /** Tags at or below this were issued before this queue existed (by a deleted namesake). */
+  private readonly tagFloor = lastDeliveryTag;
   private readonly consumers = new ConsumerSet();
   private exclusiveConsumer: ConsumerImpl | undefined;
   private active: ConsumerImpl | undefined;
@@ -78,8 +83,7 @@ export class Queue implements ConsumerOwner {
   private expiryTimer: NodeJS.Timeout | undefined;
   private expiryAt = 0;
   private unusedTimer: NodeJS.Timeout | undefined;
-  /** Ready entries that carry an expiry: skip clock reads when zero. */
-  private expiring = 0;
+  private readonly counters = { published: 0, delivered: 0, redelivered: 0, acked: 0, discarded: 0 };
 
   constructor(
     private readonly host: QueueHost,
@@ -89,9 +93,7 @@ export class Queue implements ConsumerOwner {
     key: QueueKey,
   ) {
     this.key = key;
-    const n = config.maxPriority === undefined ? 1 : config.maxPriority + 1;
-    this.levels = [];
-    for (let i = 0; i < n; i++) this.levels.push(new Deque<Entry>());
+    this.ready = new ReadySet(config.maxPriority);
     this.armUnusedTimer();
   }
 
@@ -100,7 +102,7 @@ export class Queue implements ConsumerOwner {
   }
 
   get messageCount(): number {
-    return this.readyCount;
+    return this.ready.count;
   }
 
   get consumerCount(): number {
@@ -118,15 +120,12 @@ export class Queue implements ConsumerOwner {
       exclusive: this.options.exclusive,
       autoDelete: this.options.autoDelete,
       arguments: this.options.arguments,
-      messageCount: this.readyCount,
+      messageCount: this.ready.count,
       unackedCount: this.unacked.size,
       consumerCount: this.consumers.size,
+      messageBytes: this.ready.bytes,
+      stats: { ...this.counters } as QueueStats,
     };
-  }
-
-  /** Extra figures for management/metrics. */
-  stats(): { readyBytes: number; readyCount: number; unackedCount: number; consumerCount: number } {
-    return { readyBytes: this.readyBytes, readyCount: this.readyCount, unackedCount: this.unacked.size, consumerCount: this.consumers.size };
   }
 
   // ---- enqueue ---------------------------------------------------------------
@@ -136,8 +135,8 @@ export class Queue implements ConsumerOwner {
     const c = this.config;
     if (c.overflow === 'drop-head') return false;
     // RabbitMQ refuses when the queue is already at its limit (ready messages only).
-    if (c.maxLength !== undefined && this.readyCount >= c.maxLength) return true;
-    if (c.maxLengthBytes !== undefined && this.readyBytes + bodyLength > c.maxLengthBytes) return true;
+    if (c.maxLength !== undefined && this.ready.count >= c.maxLength) return true;
+    if (c.maxLengthBytes !== undefined && this.ready.bytes + bodyLength > c.maxLengthBytes) return true;
     return false;
   }
 
@@ -170,9 +169,12 @@ export class Queue implements ConsumerOwner {
       owner: undefined,
     };
     if (persisted) this.host.store.enqueue(this.key, message.id);
+    this.counters.published++;
     this.pushReady(entry);
-    if (this.config.overflow === 'drop-head') this.dropHeadOverLimit();
+    // Deliver first, then trim: like RabbitMQ's deliver_or_enqueue, a consumer ready now
+    // gets the message even from a queue with x-max-length 0.
     this.dispatch();
+    if (this.config.overflow === 'drop-head' && (this.config.maxLength !== undefined || this.config.maxLengthBytes !== undefined)) this.dropHeadOverLimit();
     if (entry.expiresAt !== 0) this.afterExpiringEnqueue(entry);
     return EnqueueOutcome.Accepted;
   }
@@ -198,10 +200,7 @@ export class Queue implements ConsumerOwner {
   }
 
   private pushReady(e: Entry): void {
-    (this.levels[e.priority] as Deque<Entry>).push(e);
-    this.readyCount++;
-    this.readyBytes += e.message.body.length;
-    if (e.expiresAt !== 0) this.expiring++;
+    this.ready.push(e);
   }
 
   private afterExpiringEnqueue(e: Entry): void {
@@ -214,8 +213,8 @@ export class Queue implements ConsumerOwner {
   private dropHeadOverLimit(): void {
     const { maxLength, maxLengthBytes } = this.config;
     while (
-      this.readyCount > 0 &&
-      ((maxLength !== undefined && this.readyCount > maxLength) || (maxLengthBytes !== undefined && this.readyBytes > maxLengthBytes))
+      this.ready.count > 0 &&
+      ((maxLength !== undefined && this.ready.count > maxLength) || (maxLengthBytes !== undefined && this.ready.bytes > maxLengthBytes))
     ) {
       const e = this.takeOldest();
       if (!e) break;
@@ -228,61 +227,29 @@ export class Queue implements ConsumerOwner {
    * also takes from the highest-priority non-empty sub-queue.
    */
   private takeOldest(): Entry | undefined {
-    const level = this.headLevel();
-    if (!level) return undefined;
-    return this.removedReady(level.shift() as Entry);
-  }
-
-  private removedReady(e: Entry): Entry {
-    this.readyCount--;
-    this.readyBytes -= e.message.body.length;
-    if (e.expiresAt !== 0) this.expiring--;
-    return e;
+    return this.ready.shift();
   }
 
   /** The message leaves the queue without being delivered: store cleanup and dead-lettering. */
   private discard(e: Entry, reason: DeadLetterReason | undefined): void {
+    this.counters.discarded++;
     if (e.persisted) this.host.store.dequeue(this.key, e.message.id);
     if (reason !== undefined && this.config.deadLetterExchange !== undefined) this.host.deadLetter(this, e.message, reason);
   }
 
   // ---- expiry ------------------------------------------------------------------
 
-  /** Highest-priority non-empty level's head (the next to deliver). */
-  private headLevel(): Deque<Entry> | undefined {
-    for (let i = this.levels.length - 1; i >= 0; i--) {
-      const l = this.levels[i] as Deque<Entry>;
-      if (l.length > 0) return l;
-    }
-    return undefined;
-  }
-
   /**
    * Remove expired messages at the head of each level. Like RabbitMQ, only heads
    * expire: a message behind a longer-lived one waits until it reaches the head.
    */
   private expireHeads(now: number): void {
-    if (this.expiring === 0) return;
-    for (const l of this.levels) {
-      for (;;) {
-        const h = l.peek();
-        if (!h || h.expiresAt === 0 || h.expiresAt > now) break;
-        l.shift();
-        this.removedReady(h);
-        this.discard(h, 'expired');
-      }
-    }
+    for (let e = this.ready.takeExpiredHead(now); e !== undefined; e = this.ready.takeExpiredHead(now)) this.discard(e, 'expired');
   }
 
   private scheduleExpiry(): void {
     if (this.deleted) return;
-    let next = 0;
-    if (this.expiring > 0) {
-      for (const l of this.levels) {
-        const h = l.peek();
-        if (h && h.expiresAt !== 0 && (next === 0 || h.expiresAt < next)) next = h.expiresAt;
-      }
-    }
+    const next = this.ready.nextHeadExpiry();
     if (next === 0) {
       if (this.expiryTimer) {
         clearTimeout(this.expiryTimer);
@@ -330,7 +297,7 @@ export class Queue implements ConsumerOwner {
       this.dispatchAgain = true;
       return;
     }
-    if (this.readyCount === 0 || this.consumers.size === 0) return;
+    if (this.ready.count === 0 || this.consumers.size === 0) return;
     this.dispatching = true;
     try {
       do {
@@ -341,7 +308,7 @@ export class Queue implements ConsumerOwner {
     } finally {
       this.dispatching = false;
     }
-    if (this.expiring > 0) this.scheduleExpiry();
+    if (this.ready.expiring > 0) this.scheduleExpiry();
   }
 
   private pickConsumer(m: Message): ConsumerImpl | undefined {
@@ -353,14 +320,14 @@ export class Queue implements ConsumerOwner {
   }
 
   private dispatchHeads(): void {
-    let now = this.expiring > 0 ? Date.now() : 0;
-    while (this.readyCount > 0 && !this.deleted) {
-      const level = this.headLevel() as Deque<Entry>;
+    let now = this.ready.expiring > 0 ? Date.now() : 0;
+    while (this.ready.count > 0 && !this.deleted) {
+      const level = this.ready.headLevel() as Deque<Entry>;
       const e = level.peek() as Entry;
       // Strictly past: a TTL-0 message may still go to a consumer that is ready now.
       if (e.expiresAt !== 0 && e.expiresAt < now) {
         level.shift();
-        this.removedReady(e);
+        this.ready.removed(e);
         this.discard(e, 'expired');
         now = Date.now();
         continue;
@@ -368,22 +335,23 @@ export class Queue implements ConsumerOwner {
       const c = this.pickConsumer(e.message);
       if (!c) return;
       level.shift();
-      this.removedReady(e);
+      this.ready.removed(e);
       this.deliverTo(c, e);
     }
   }
 
   /** Consumer filters (JMS selectors): a message no consumer accepts is skipped, not removed. */
   private dispatchFiltered(): void {
-    const now = this.expiring > 0 ? Date.now() : 0;
-    for (let li = this.levels.length - 1; li >= 0; li--) {
-      const level = this.levels[li] as Deque<Entry>;
+    const now = this.ready.expiring > 0 ? Date.now() : 0;
+    const levels = this.ready.levels;
+    for (let li = levels.length - 1; li >= 0; li--) {
+      const level = levels[li] as Deque<Entry>;
       let i = 0;
       while (i < level.length && !this.deleted) {
         const e = level.get(i) as Entry;
         if (e.expiresAt !== 0 && e.expiresAt < now && i === 0) {
           level.shift();
-          this.removedReady(e);
+          this.ready.removed(e);
           this.discard(e, 'expired');
           continue;
         }
@@ -394,7 +362,7 @@ export class Queue implements ConsumerOwner {
           continue;
         }
         level.removeAt(i);
-        this.removedReady(e);
+        this.ready.removed(e);
         this.deliverTo(c, e);
       }
     }
@@ -403,22 +371,24 @@ export class Queue implements ConsumerOwner {
   private deliverTo(c: ConsumerImpl, e: Entry): void {
     let tag: number;
     if (c.noAck) {
-      tag = this.nextTag++;
+      tag = ++lastDeliveryTag;
       if (e.persisted) this.host.store.dequeue(this.key, e.message.id);
     } else {
-      tag = this.nextTag++;
+      tag = ++lastDeliveryTag;
       e.tag = tag;
       e.consumer = c;
       e.owner = c.connectionId;
       this.unacked.set(tag, e);
       if (e.persisted) this.host.store.markDelivered(this.key, e.message.id);
     }
+    this.counters.delivered++;
+    if (e.redelivered) this.counters.redelivered++;
     const d: Delivery = {
       queue: this.name,
       tag: tag as QueueDeliveryTag,
       message: e.message,
       redelivered: e.redelivered,
-      remaining: this.readyCount,
+      remaining: this.ready.count,
     };
     try {
       c.sink.deliver(d);
@@ -431,11 +401,13 @@ export class Queue implements ConsumerOwner {
 
   get(owner: ConnectionId, noAck: boolean): Delivery | undefined {
     this.armUnusedTimer();
-    if (this.expiring > 0) this.expireHeads(Date.now());
-    const level = this.headLevel();
+    if (this.ready.expiring > 0) this.expireHeads(Date.now());
+    const level = this.ready.headLevel();
     if (!level) return undefined;
-    const e = this.removedReady(level.shift() as Entry);
-    const tag = this.nextTag++;
+    const e = this.ready.removed(level.shift() as Entry);
+    const tag = ++lastDeliveryTag;
+    this.counters.delivered++;
+    if (e.redelivered) this.counters.redelivered++;
     if (noAck) {
       if (e.persisted) this.host.store.dequeue(this.key, e.message.id);
     } else {
@@ -445,15 +417,21 @@ export class Queue implements ConsumerOwner {
       this.unacked.set(tag, e);
       if (e.persisted) this.host.store.markDelivered(this.key, e.message.id);
     }
-    if (this.expiring > 0) this.scheduleExpiry();
-    return { queue: this.name, tag: tag as QueueDeliveryTag, message: e.message, redelivered: e.redelivered, remaining: this.readyCount };
+    if (this.ready.expiring > 0) this.scheduleExpiry();
+    return { queue: this.name, tag: tag as QueueDeliveryTag, message: e.message, redelivered: e.redelivered, remaining: this.ready.count };
   }
 
   settle(tag: QueueDeliveryTag, how: Settlement): void {
     const e = this.unacked.get(tag);
-    if (!e) throw preconditionFailed(`unknown delivery tag ${tag}`);
+    if (!e) {
+      // A delivery of a deleted namesake: it went with that queue, as an ack after
+      // queue.delete does in RabbitMQ. Anything else is a double or bogus settle.
+      if (tag <= this.tagFloor) return;
+      throw preconditionFailed(`unknown delivery tag ${tag}`);
+    }
     this.unacked.delete(tag);
     if (how.kind === 'ack') {
+      this.counters.acked++;
       if (e.persisted) this.host.store.dequeue(this.key, e.message.id);
       return;
     }
@@ -482,14 +460,11 @@ export class Queue implements ConsumerOwner {
     e.tag = 0;
     e.consumer = undefined;
     e.owner = undefined;
-    (this.levels[e.priority] as Deque<Entry>).insertSorted(e, bySeq);
-    this.readyCount++;
-    this.readyBytes += e.message.body.length;
-    if (e.expiresAt !== 0) this.expiring++;
+    this.ready.reinsert(e);
   }
 
   private afterRequeue(): void {
-    if (this.expiring > 0) {
+    if (this.ready.expiring > 0) {
       this.expireHeads(Date.now());
       this.scheduleExpiry();
     }
@@ -576,23 +551,20 @@ export class Queue implements ConsumerOwner {
 
   /** Remove every ready message (unacked ones stay). Returns how many went. */
   purge(): number {
-    const n = this.readyCount;
+    const n = this.ready.count;
     if (this.durable && this.unacked.size === 0) {
       this.host.store.dropQueue(this.key);
     } else {
-      for (const l of this.levels) for (const e of l) if (e.persisted) this.host.store.dequeue(this.key, e.message.id);
+      for (const e of this.ready.entries()) if (e.persisted) this.host.store.dequeue(this.key, e.message.id);
     }
-    for (const l of this.levels) l.clear();
-    this.readyCount = 0;
-    this.readyBytes = 0;
-    this.expiring = 0;
+    this.ready.clear();
     this.scheduleExpiry();
     return n;
   }
 
   /** Tear down: consumers are told, timers stop, the store forgets the queue. Returns ready count. */
   destroy(reason: string): number {
-    const n = this.readyCount;
+    const n = this.ready.count;
     this.deleted = true;
     if (this.expiryTimer) clearTimeout(this.expiryTimer);
     if (this.unusedTimer) clearTimeout(this.unusedTimer);
@@ -606,11 +578,8 @@ export class Queue implements ConsumerOwner {
     this.active = undefined;
     this.exclusiveConsumer = undefined;
     if (this.durable) this.host.store.dropQueue(this.key);
-    for (const l of this.levels) l.clear();
+    this.ready.clear();
     this.unacked.clear();
-    this.readyCount = 0;
-    this.readyBytes = 0;
-    this.expiring = 0;
     for (const c of cs) {
       try {
         c.sink.cancelledByBroker(reason);

@@ -26,8 +26,8 @@ export class Permission {
   readonly configure: RegExp | undefined;
   readonly write: RegExp | undefined;
   readonly read: RegExp | undefined;
-  /** Memoised answers; names repeat on the hot path (publish to the same exchange). */
-  private readonly cache = new Map<string, boolean>();
+  /** Memoised answers per kind; names repeat on the hot path (publish to the same exchange). */
+  private readonly cache = { configure: new Map<string, boolean>(), write: new Map<string, boolean>(), read: new Map<string, boolean>() };
 
   constructor(
     readonly configureSrc: string,
@@ -40,13 +40,13 @@ export class Permission {
   }
 
   allows(kind: 'configure' | 'write' | 'read', name: string): boolean {
-    const k = `${kind[0]}${name}`;
-    const hit = this.cache.get(k);
+    const cache = this.cache[kind];
+    const hit = cache.get(name);
     if (hit !== undefined) return hit;
     const re = this[kind];
     const ok = re !== undefined && re.test(name);
-    if (this.cache.size > 10000) this.cache.clear();
-    this.cache.set(k, ok);
+    if (cache.size > 10000) cache.clear();
+    cache.set(name, ok);
     return ok;
   }
 }

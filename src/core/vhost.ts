@@ -23,16 +23,17 @@ import type {
 import { BrokerError, ErrorCode, accessRefused, notFound, preconditionFailed, resourceLocked } from './errors.js';
 import { Exchange, isExchangeType, type Destination } from './exchange.js';
 import type { FieldTable, FieldValue, Message, MessageId, MessageProperties } from './message.js';
-import { DIRECT_REPLY_PREFIX, DIRECT_REPLY_TO, generateQueueName, rs } from './names.js';
+import { DIRECT_REPLY_PREFIX, generateQueueName, rs } from './names.js';
+import { DirectReplies } from './direct-reply.js';
+import { assertArgsEquivalent, assertExchangeEquivalent, assertField } from './equivalence.js';
 import { EQUIVALENCE_ARGS, checkDeadLetterPair, fieldTypeName, parseQueueConfig, printValue } from './queue-config.js';
 import { EnqueueOutcome, Queue, type DeadLetterReason, type QueueHost } from './queue.js';
-import { bindingKey, canonicalValue, type Binding } from './routing/binding.js';
+import { bindingKey, type Binding } from './routing/binding.js';
 import { isValidMatch } from './routing/headers-router.js';
 import { deadLetteredProperties, isDeadLetterCycle } from './dead-letter.js';
 import { serializeMessage } from './message-serde.js';
 import type { Permission } from './users.js';
 import { queueKey, type MessageStore } from '../store/api.js';
-import { randomBytes } from 'node:crypto';
 
 /** What a virtual host needs from the broker around it. */
 export interface VhostEnv {
@@ -43,12 +44,6 @@ export interface VhostEnv {
   permission(user: string, vhost: string): Permission | undefined;
   /** A durable definition changed: the broker saves definitions (batched). */
   definitionsChanged(): void;
-}
-
-interface DirectReply {
-  readonly sink: ConsumerSink;
-  readonly connectionId: ConnectionId;
-  nextTag: number;
 }
 
 /** Most nested routing passes (dead-letter inside dead-letter ...) before giving up. */
@@ -75,10 +70,9 @@ function publishResult(routed: number, rejected: boolean, needsSync: boolean): P
 export class VirtualHostImpl implements VirtualHost, QueueHost {
   readonly exchanges = new Map<string, Exchange>();
   readonly queues = new Map<string, Queue>();
-  private readonly directReplies = new Map<string, DirectReply>();
+  private readonly directReplies: DirectReplies;
   /** Queues a connection consumed from, got from or owns: visited on connectionClosed. */
   private readonly touched = new Map<ConnectionId, Set<Queue>>();
-  private readonly replyByConn = new Map<ConnectionId, Set<string>>();
   private epoch = 0;
   private depth = 0;
   private readonly bindingScratch: Binding<Destination>[] = [];
@@ -88,6 +82,7 @@ export class VirtualHostImpl implements VirtualHost, QueueHost {
     readonly name: string,
     private readonly env: VhostEnv,
   ) {
+    this.directReplies = new DirectReplies(env.log);
     const opts = (): ExchangeOptions => ({ durable: true, autoDelete: false, internal: false, arguments: {} });
     this.exchanges.set('', new Exchange('', 'direct', opts(), true));
     for (const [n, t] of PREDECLARED) this.exchanges.set(n, new Exchange(n, t, opts()));
@@ -103,7 +98,9 @@ export class VirtualHostImpl implements VirtualHost, QueueHost {
 
   // ---- permissions ----------------------------------------------------------------
 
-  private check(p: Principal, what: 'configure' | 'write' | 'read', kind: 'queue' | 'exchange', name: string): void {
+  private check(p: Principal, what: 'configure' | 'write' | 'read', kind: 'queue' | 'exchange', resource: string): void {
+    // The default exchange is 'amq.default' for access control, as in RabbitMQ.
+    const name = kind === 'exchange' && resource === '' ? 'amq.default' : resource;
     const perm = this.env.permission(p.user.name, this.name);
     if (!perm || !perm.allows(what, name)) {
       throw accessRefused(`access to ${rs(kind, name, this.name)} refused for user '${p.user.name}'`);
@@ -135,7 +132,7 @@ export class VirtualHostImpl implements VirtualHost, QueueHost {
     }
     this.check(p, 'configure', 'exchange', name);
     if (existing) {
-      this.assertExchangeEquivalent(existing, type, opts);
+      assertExchangeEquivalent(this.name, existing, type, opts);
       return existing.info();
     }
     if (name.startsWith('amq.')) throw accessRefused(`exchange name '${name}' contains reserved prefix 'amq.*'`);
@@ -147,39 +144,6 @@ export class VirtualHostImpl implements VirtualHost, QueueHost {
     this.exchanges.set(name, x);
     if (x.options.durable) this.env.definitionsChanged();
     return x.info();
-  }
-
-  private assertExchangeEquivalent(x: Exchange, type: ExchangeType, opts: ExchangeOptions): void {
-    const field = (arg: string, received: string, current: string): void => {
-      if (received !== current) {
-        throw preconditionFailed(`inequivalent arg '${arg}' for ${rs('exchange', x.name, this.name)}: received '${received}' but current is '${current}'`);
-      }
-    };
-    field('type', type, x.type);
-    field('durable', String(opts.durable), String(x.options.durable));
-    field('auto_delete', String(opts.autoDelete), String(x.options.autoDelete));
-    field('internal', String(opts.internal), String(x.options.internal));
-    // RabbitMQ compares only alternate-exchange among exchange arguments.
-    this.assertArgsEquivalent('exchange', x.name, x.options.arguments, opts.arguments, ['alternate-exchange'], {});
-  }
-
-  private assertArgsEquivalent(
-    kind: 'queue' | 'exchange',
-    name: string,
-    current: FieldTable,
-    received: FieldTable,
-    keys: readonly string[],
-    defaults: Readonly<Record<string, FieldValue>>,
-  ): void {
-    for (const k of keys) {
-      const has = (t: FieldTable): FieldValue | undefined => (Object.prototype.hasOwnProperty.call(t, k) ? t[k] : defaults[k]);
-      const c = has(current);
-      const r = has(received);
-      if (c === undefined && r === undefined) continue;
-      if (c !== undefined && r !== undefined && canonicalValue(c) === canonicalValue(r)) continue;
-      const show = (v: FieldValue | undefined): string => (v === undefined ? 'none' : `the value '${printValue(v)}' of type '${fieldTypeName(v)}'`);
-      throw preconditionFailed(`inequivalent arg '${k}' for ${rs(kind, name, this.name)}: received ${show(r)} but current is ${show(c)}`);
-    }
   }
 
   deleteExchange(p: Principal, name: string, ifUnused: boolean): void {
@@ -246,14 +210,9 @@ export class VirtualHostImpl implements VirtualHost, QueueHost {
       // Order as rabbit_amqqueue:assert_equivalence: exclusivity, durable, auto_delete, arguments.
       const owner = opts.exclusive ? p.connectionId : undefined;
       if (existing.exclusiveOwner !== owner) throw this.locked(qname);
-      const field = (arg: string, received: boolean, current: boolean): void => {
-        if (received !== current) {
-          throw preconditionFailed(`inequivalent arg '${arg}' for ${rs('queue', qname, this.name)}: received '${received}' but current is '${current}'`);
-        }
-      };
-      field('durable', opts.durable, existing.options.durable);
-      field('auto_delete', opts.autoDelete, existing.options.autoDelete);
-      this.assertArgsEquivalent('queue', qname, existing.options.arguments, opts.arguments, EQUIVALENCE_ARGS, { 'x-queue-type': 'classic' });
+      assertField('queue', qname, this.name, 'durable', String(opts.durable), String(existing.options.durable));
+      assertField('queue', qname, this.name, 'auto_delete', String(opts.autoDelete), String(existing.options.autoDelete));
+      assertArgsEquivalent('queue', qname, this.name, existing.options.arguments, opts.arguments, EQUIVALENCE_ARGS, { 'x-queue-type': 'classic' });
       existing.armUnusedTimer();
       return { name: qname, messageCount: existing.messageCount, consumerCount: existing.consumerCount };
     }
@@ -434,16 +393,30 @@ export class VirtualHostImpl implements VirtualHost, QueueHost {
     if (!x) throw notFound(rs('exchange', exchange, this.name));
     if (x.options.internal) throw accessRefused(`cannot publish to internal ${rs('exchange', exchange, this.name)}`);
     this.check(p, 'write', 'exchange', exchange);
-    const message: Message = { exchange, routingKey, properties, body, id: this.env.nextMessageId() };
-    if (x.isDefault && routingKey.startsWith(DIRECT_REPLY_PREFIX)) return this.directReply(message);
-    return this.routeAndEnqueue(x, message, undefined);
+    let message: Message = { exchange, routingKey, properties, body, id: this.env.nextMessageId() };
+    if (x.isDefault && routingKey.startsWith(DIRECT_REPLY_PREFIX)) {
+      return this.directReplies.deliver(message) ? publishResult(1, false, false) : publishResult(0, false, false);
+    }
+    const headers = properties.headers;
+    let extra: string[] | undefined;
+    if (headers !== undefined && (headers['CC'] !== undefined || headers['BCC'] !== undefined)) {
+      // RabbitMQ sender-selected distribution: CC and BCC add routing keys; BCC is
+      // removed from the message so receivers never see it.
+      extra = [...stringList(headers['CC']), ...stringList(headers['BCC'])];
+      if (headers['BCC'] !== undefined) {
+        const h = { ...headers };
+        delete h['BCC'];
+        message = { ...message, properties: { ...properties, headers: h } };
+      }
+    }
+    return this.routeAndEnqueue(x, message, undefined, extra);
   }
 
   /**
    * Collect target queues into `out` (deduplicated by pass marker) and enqueue.
    * `dlSource` is set when this is a dead-lettering pass (cycle rule applies).
    */
-  private routeAndEnqueue(x: Exchange, message: Message, dl: { reason: DeadLetterReason } | undefined): PublishResult {
+  private routeAndEnqueue(x: Exchange, message: Message, dl: { reason: DeadLetterReason } | undefined, extraKeys: readonly string[] | undefined): PublishResult {
     if (this.depth >= MAX_ROUTE_DEPTH) {
       this.env.log.warn({ vhost: this.name, exchange: x.name }, 'routing nested too deep; message dropped');
       return publishResult(0, false, false);
@@ -451,8 +424,11 @@ export class VirtualHostImpl implements VirtualHost, QueueHost {
     const out = (this.queueScratch[this.depth] ??= []);
     this.depth++;
     try {
-      const epoch = ++this.epoch;
-      this.collect(x, message, out, epoch);
+      // Queues are deduplicated across every routing key of the message; exchanges are
+      // visited once per key (cycle safety), so each key gets its own pass number.
+      const qEpoch = ++this.epoch;
+      this.collect(x, message.routingKey, message, out, qEpoch, ++this.epoch);
+      if (extraKeys !== undefined) for (const k of extraKeys) this.collect(x, k, message, out, qEpoch, ++this.epoch);
       let routed = 0;
       let rejected = false;
       let needsSync = false;
@@ -485,20 +461,20 @@ export class VirtualHostImpl implements VirtualHost, QueueHost {
     }
   }
 
-  private collect(x: Exchange, message: Message, out: Queue[], epoch: number): void {
-    x.mark = epoch;
+  private collect(x: Exchange, routingKey: string, message: Message, out: Queue[], qEpoch: number, xEpoch: number): void {
+    x.mark = xEpoch;
     if (x.isDefault) {
       // AMQP 0-9-1 §3.1.3.1: every queue is bound to the default exchange by its name.
-      const q = this.queues.get(message.routingKey);
-      if (q && q.mark !== epoch) {
-        q.mark = epoch;
+      const q = this.queues.get(routingKey);
+      if (q && q.mark !== qEpoch) {
+        q.mark = qEpoch;
         out.push(q);
       }
       return;
     }
     const scratch = this.bindingScratch;
     const start = scratch.length;
-    x.collect(message, scratch);
+    x.collect(routingKey, message, scratch);
     const end = scratch.length;
     let matched = false;
     for (let i = start; i < end; i++) {
@@ -506,19 +482,19 @@ export class VirtualHostImpl implements VirtualHost, QueueHost {
       if (b.filter !== undefined && !b.filter(message)) continue;
       matched = true;
       const d = b.destination;
-      if (d.mark === epoch) continue;
       if (d.kind === 'queue') {
-        d.mark = epoch;
+        if (d.mark === qEpoch) continue;
+        d.mark = qEpoch;
         out.push(d);
-      } else {
-        this.collect(d, message, out, epoch);
+      } else if (d.mark !== xEpoch) {
+        this.collect(d, routingKey, message, out, qEpoch, xEpoch);
       }
     }
     scratch.length = start;
     // Alternate exchange: used when this exchange itself routed nowhere (rabbit_exchange route1).
     if (!matched && x.alternate !== undefined) {
       const ae = this.exchanges.get(x.alternate);
-      if (ae && ae.mark !== epoch) this.collect(ae, message, out, epoch);
+      if (ae && ae.mark !== xEpoch) this.collect(ae, routingKey, message, out, qEpoch, xEpoch);
     }
   }
 
@@ -532,10 +508,14 @@ export class VirtualHostImpl implements VirtualHost, QueueHost {
       this.env.log.debug({ vhost: this.name, queue: q.name, exchange: dlxName }, 'dead-letter exchange missing; message dropped');
       return;
     }
-    const routingKey = q.config.deadLetterRoutingKey ?? message.routingKey;
-    const properties = deadLetteredProperties(message, q.name, reason, [message.routingKey]);
-    const next: Message = { exchange: dlxName, routingKey, properties, body: message.body, id: this.env.nextMessageId() };
-    this.routeAndEnqueue(x, next, { reason });
+    // The message's routing keys: the published key plus CC (BCC was removed at publish).
+    const cc = stringList(message.properties.headers?.['CC']);
+    const keys = cc.length === 0 ? [message.routingKey] : [message.routingKey, ...cc];
+    const dlrk = q.config.deadLetterRoutingKey;
+    const properties = deadLetteredProperties(message, q.name, reason, keys);
+    const next: Message = { exchange: dlxName, routingKey: dlrk ?? message.routingKey, properties, body: message.body, id: this.env.nextMessageId() };
+    // With x-dead-letter-routing-key the message routes by that key alone; otherwise by all of its keys.
+    this.routeAndEnqueue(x, next, { reason }, dlrk === undefined && cc.length > 0 ? cc : undefined);
   }
 
   deleteUnused(q: Queue): void {
@@ -593,38 +573,21 @@ export class VirtualHostImpl implements VirtualHost, QueueHost {
         else q.connectionClosed(connectionId);
       }
     }
-    const replies = this.replyByConn.get(connectionId);
-    this.replyByConn.delete(connectionId);
-    if (replies) for (const k of replies) this.directReplies.delete(k);
+    this.directReplies.connectionClosed(connectionId);
   }
 
   // ---- direct reply-to ----------------------------------------------------------------------
 
   registerDirectReply(p: Principal, sink: ConsumerSink): { readonly address: string; cancel(): void } {
-    const address = `${DIRECT_REPLY_PREFIX}${randomBytes(18).toString('base64url')}`;
-    this.directReplies.set(address, { sink, connectionId: p.connectionId, nextTag: 1 });
-    let s = this.replyByConn.get(p.connectionId);
-    if (!s) this.replyByConn.set(p.connectionId, (s = new Set()));
-    s.add(address);
-    return {
-      address,
-      cancel: () => {
-        this.directReplies.delete(address);
-        this.replyByConn.get(p.connectionId)?.delete(address);
-      },
-    };
+    return this.directReplies.register(p.connectionId, sink);
   }
 
-  /** Replies bypass queues: straight to the requester's sink, no credit (RabbitMQ direct reply-to). */
-  private directReply(message: Message): PublishResult {
-    const r = this.directReplies.get(message.routingKey);
-    if (!r) return publishResult(0, false, false);
-    try {
-      r.sink.deliver({ queue: DIRECT_REPLY_TO, tag: r.nextTag++ as QueueDeliveryTag, message, redelivered: false, remaining: 0 });
-    } catch (err) {
-      this.env.log.error({ vhost: this.name, err }, 'direct reply-to sink threw');
-    }
-    return publishResult(1, false, false);
+  /** The vhost is being deleted: every queue goes (consumers are told), then every exchange. */
+  destroyAll(): void {
+    for (const q of [...this.queues.values()]) this.removeQueue(q, 'vhost deleted');
+    this.exchanges.clear();
+    this.directReplies.clear();
+    this.touched.clear();
   }
 
   /** Stop every queue timer (broker close). */
@@ -637,6 +600,17 @@ function isDurableBinding(src: Exchange, dest: Destination): boolean {
   if (!src.options.durable) return false;
   if (dest.kind === 'exchange') return dest.options.durable;
   return dest.options.durable && !dest.options.exclusive;
+}
+
+/** CC/BCC header values: an array of strings (longstr or bytes); anything else adds nothing. */
+function stringList(v: FieldValue | undefined): string[] {
+  if (!Array.isArray(v)) return [];
+  const out: string[] = [];
+  for (const e of v) {
+    if (typeof e === 'string') out.push(e);
+    else if (Buffer.isBuffer(e)) out.push(e.toString('utf8'));
+  }
+  return out;
 }
 
 function splitRef(ref: string): [string, string] {

@@ -54,9 +54,13 @@ export function canonicalValue(v: FieldValue): string {
   return canonicalTable(v as FieldTable);
 }
 
-/** What an exchange type's index must do. Matches are appended to `out` (no allocation per call). */
+/**
+ * What an exchange type's index must do. Matches are appended to `out` (no allocation
+ * per call). The routing key is passed apart from the message because one message may
+ * route under several keys (RabbitMQ sender-selected distribution: CC/BCC headers).
+ */
 export interface Router<D> {
   add(b: Binding<D>): void;
   remove(b: Binding<D>): void;
-  collect(message: Message, out: Binding<D>[]): void;
+  collect(routingKey: string, message: Message, out: Binding<D>[]): void;
 }

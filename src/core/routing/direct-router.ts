@@ -19,8 +19,8 @@ export class DirectRouter<D> implements Router<D> {
     if (list.length === 0) this.byKey.delete(b.routingKey);
   }
 
-  collect(message: Message, out: Binding<D>[]): void {
-    const list = this.byKey.get(message.routingKey);
+  collect(routingKey: string, _message: Message, out: Binding<D>[]): void {
+    const list = this.byKey.get(routingKey);
     if (list) for (let i = 0; i < list.length; i++) out.push(list[i] as Binding<D>);
   }
 }

@@ -1,4 +1,4 @@
-import { Decimal, Timestamp, type FieldTable, type FieldValue, type Message } from '../message.js';
+import type { FieldTable, FieldValue, Message } from '../message.js';
 import { canonicalValue, type Binding, type Router } from './binding.js';
 
 type MatchKind = 'all' | 'any' | 'all-with-x' | 'any-with-x';
@@ -39,7 +39,7 @@ export class HeadersRouter<D> implements Router<D> {
     if (i >= 0) this.list.splice(i, 1);
   }
 
-  collect(message: Message, out: Binding<D>[]): void {
+  collect(_routingKey: string, message: Message, out: Binding<D>[]): void {
     const headers = message.properties.headers;
     for (let i = 0; i < this.list.length; i++) {
       const c = this.list[i] as Compiled<D>;
@@ -77,8 +77,6 @@ function sameValue(a: FieldValue, b: FieldValue): boolean {
   if (typeof a === 'number' && typeof b === 'bigint') return Number.isInteger(a) && BigInt(a) === b;
   if (typeof a === 'bigint' && typeof b === 'number') return Number.isInteger(b) && BigInt(b) === a;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (a instanceof Timestamp || a instanceof Decimal || Buffer.isBuffer(a) || Array.isArray(a)) {
-    return canonicalValue(a) === canonicalValue(b);
-  }
+  // Buffers, timestamps, decimals, arrays and tables compare structurally.
   return canonicalValue(a) === canonicalValue(b);
 }

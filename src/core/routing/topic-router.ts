@@ -67,8 +67,8 @@ export class TopicRouter<D> implements Router<D> {
     }
   }
 
-  collect(message: Message, out: Binding<D>[]): void {
-    const key = message.routingKey;
+  collect(routingKey: string, _message: Message, out: Binding<D>[]): void {
+    const key = routingKey;
     let hit = this.cache.get(key);
     if (hit === undefined) {
       hit = this.match(key);

@@ -50,7 +50,7 @@ test('consume with credit: deliveries stop at credit and resume after ack', asyn
   c.resume();
   assert.deepEqual(sink.bodies(), ['m0', 'm1', 'm2']);
   assert.equal(t.vh.getQueue('work')?.messageCount, 2);
-  assert.throws(() => t.vh.settle('work', 9999 as QueueDeliveryTag, { kind: 'ack' }), code(ErrorCode.PreconditionFailed));
+  assert.throws(() => t.vh.settle('work', Number.MAX_SAFE_INTEGER as QueueDeliveryTag, { kind: 'ack' }), code(ErrorCode.PreconditionFailed));
   await t.broker.close();
 });
 
