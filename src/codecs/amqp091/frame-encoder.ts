@@ -97,7 +97,7 @@ export class FrameEncoder extends WireWriter {
   body(channel: number, body: Buffer): void {
     const max = this.frameMax === 0 ? body.length : this.frameMax - FRAME_OVERHEAD;
     for (let off = 0; off < body.length; off += max) {
-      const piece = body.subarray(off, Math.min(body.length, off + max));
+      const piece = off === 0 && body.length <= max ? body : body.subarray(off, Math.min(body.length, off + max));
       this.begin(FRAME_BODY, channel);
       this.buf.writeUInt32BE(piece.length, this.origin + 3);
       if (piece.length <= COPY_BODY_MAX) {
