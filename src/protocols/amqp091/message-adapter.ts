@@ -64,11 +64,12 @@ export function tableToWire(t: FieldTable): AmqpFieldTable {
     const k = keys[i]!;
     const v = t[k]!;
     const c = valueToWire(v);
-    if (out === undefined && c !== v) {
+    // Field names are short strings; other protocols' header names may be longer.
+    if (out === undefined && (c !== v || (k.length > 85 && short(k) !== k))) {
       out = {};
       for (let j = 0; j < i; j++) setKey(out, keys[j]!, t[keys[j]!] as AmqpFieldValue);
     }
-    if (out !== undefined) setKey(out, k, c);
+    if (out !== undefined) setKey(out, k.length > 85 ? short(k) : k, c);
   }
   return out ?? (t as AmqpFieldTable);
 }
@@ -142,8 +143,8 @@ export function toWireProperties(m: MessageProperties): BasicProperties {
   return p;
 }
 
-/** Other protocols may carry longer strings than a 0-9-1 short string holds. */
-function short(s: string): string {
+/** Other protocols may carry longer strings than a 0-9-1 short string holds (§4.2.5.3: 255 octets). */
+export function short(s: string): string {
   if (s.length <= 85) return s; // 85 * 3 <= 255: always fits
   if (Buffer.byteLength(s) <= 255) return s;
   let out = s.slice(0, 255);

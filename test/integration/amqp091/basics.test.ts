@@ -158,3 +158,25 @@ test('connection.update-secret (RabbitMQ extension)', async () => {
   await ch.checkExchange('amq.direct');
   await c.close();
 });
+
+test('messages from other protocols: long header names are cut, unencodable ones dropped, the consumer keeps going', async () => {
+  const c = await connect(b);
+  const ch = await channel(c);
+  await ch.assertQueue('foreign');
+  const got: Array<{ body: string; keys: string[] }> = [];
+  await ch.consume('foreign', (m) => m && got.push({ body: m.content.toString(), keys: Object.keys(m.properties.headers ?? {}) }), { noAck: false });
+  // Published straight into the core, as another protocol could.
+  const vhost = b.server().broker.getVhost('/')!;
+  const principal = { user: { name: 'guest', tags: [] }, connectionId: 987654321 as never };
+  vhost.publish(principal, '', 'foreign', { headers: { ['h'.repeat(300)]: 'v' } }, Buffer.from('long-name'), { mandatory: false });
+  vhost.publish(principal, '', 'foreign', { headers: { huge: 2n ** 70n } }, Buffer.from('unencodable'), { mandatory: false });
+  ch.sendToQueue('foreign', Buffer.from('next'));
+  await waitFor(() => got.length === 2, 5000, 'two deliveries');
+  await sleep(30);
+  assert.deepEqual(got.map((g) => g.body), ['long-name', 'next']);
+  assert.deepEqual(got[0]!.keys, ['h'.repeat(255)]);
+  // the dropped one was settled, not left unacked in the queue
+  const q = await ch.checkQueue('foreign');
+  assert.equal(q.messageCount, 0);
+  await c.close();
+});
