@@ -23,7 +23,9 @@ import type { ProtocolContext } from '../context.js';
 import { MECHANISMS, parseSaslResponse } from './auth.js';
 import { Channel } from './channel.js';
 import { AmqpError, channelError, notAllowed, toAmqpError, unexpectedFrame } from './errors.js';
+import { Heartbeat } from './heartbeat.js';
 import { DEFAULT_MAX_MESSAGE_SIZE, type Amqp091Limits } from './limits.js';
+import { checkTuneOk } from './negotiation.js';
 import { clientCapabilities, serverProperties, type ClientCapabilities } from './server-properties.js';
 
 const enum State {
@@ -40,9 +42,6 @@ const enum State {
   Closing,
   Closed,
 }
-
-/** RabbitMQ ?CHANNEL_MIN: a client may not negotiate channel_max below 1 (0 means "no limit"). */
-const CHANNEL_MIN = 1;
 
 let fallbackConnectionId = 2 ** 40;
 
@@ -83,11 +82,8 @@ export class AmqpConnection {
 
   // ---- timers ----
   private handshakeTimer: NodeJS.Timeout | undefined;
-  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private heartbeats: Heartbeat | undefined;
   private closeTimer: NodeJS.Timeout | undefined;
-  private received = false;
-  private sent = false;
-  private silentTicks = 0;
 
   // ---- alarms / shutdown ----
   private alarmActive = false;
@@ -121,7 +117,7 @@ export class AmqpConnection {
   // =====================================================================================
 
   private readonly sink = (b: Buffer): void => {
-    this.sent = true;
+    this.heartbeats?.markSent();
     if (!this.stream.write(b)) this.writeBlocked = true;
   };
 
@@ -159,7 +155,7 @@ export class AmqpConnection {
 
   private onData(chunk: Buffer): void {
     if (this.state === State.Closed) return;
-    this.received = true;
+    this.heartbeats?.markReceived();
     if (this.state <= State.Tuning) {
       this.bytesBeforeAuth += chunk.length;
       if (this.bytesBeforeAuth > this.limits.preAuthMaxBytes) {
@@ -413,25 +409,24 @@ export class AmqpConnection {
     });
   }
 
-  /** RabbitMQ validate_negotiated_integer_value: the client may lower, never raise or unset. */
   private onTuneOk(m: MethodOf<'connection.tune-ok'>): void {
-    const check = (field: string, min: number, server: number, client: number): void => {
-      if (client !== 0 && client < min) {
-        throw notAllowed(`negotiated ${field} = ${client} is lower than the minimum allowed value (${min})`);
-      }
-      if (server !== 0 && (client === 0 || client > server)) {
-        throw notAllowed(`negotiated ${field} = ${client} is higher than the maximum allowed value (${server})`);
-      }
-    };
-    check('frame_max', FRAME_MIN_SIZE, this.limits.frameMax, m.frameMax);
-    check('channel_max', CHANNEL_MIN, this.limits.channelMax, m.channelMax);
+    checkTuneOk(this.limits, m);
     this.frameMax = m.frameMax;
     this.channelMax = m.channelMax;
     this.heartbeat = m.heartbeat;
     this.parser.setFrameMax(m.frameMax);
     this.encoder.frameMax = m.frameMax;
     this.state = State.Opening;
-    this.startHeartbeats();
+    this.heartbeats = new Heartbeat(
+      m.heartbeat,
+      () => {
+        if (this.state < State.Closing) this.out().heartbeat();
+      },
+      () => {
+        this.log.warn({ heartbeat: this.heartbeat }, 'amqp091: missed heartbeats from client, closing');
+        this.destroy();
+      },
+    );
   }
 
   private onOpen(m: MethodOf<'connection.open'>): void {
@@ -461,34 +456,6 @@ export class AmqpConnection {
     this.handshakeTimer = undefined;
     if (this.state < State.Running) {
       this.log.warn({}, 'amqp091: handshake timeout');
-      this.destroy();
-    }
-  }
-
-  // =====================================================================================
-  // Heartbeats (AMQP 0-9-1 §4.2.7): send when idle, drop the peer after 2 missed intervals.
-  // =====================================================================================
-
-  private startHeartbeats(): void {
-    if (this.heartbeat === 0) return;
-    const halfMs = (this.heartbeat * 1000) / 2;
-    this.received = true;
-    this.heartbeatTimer = setInterval(() => this.heartbeatTick(), halfMs);
-    this.heartbeatTimer.unref?.();
-  }
-
-  private heartbeatTick(): void {
-    if (this.state >= State.Closing) return;
-    if (!this.sent) {
-      this.out().heartbeat();
-    }
-    this.sent = false;
-    if (this.received) {
-      this.silentTicks = 0;
-      this.received = false;
-    } else if (++this.silentTicks >= 4) {
-      // Four half-intervals = two heartbeat periods without a byte from the peer.
-      this.log.warn({ heartbeat: this.heartbeat }, 'amqp091: missed heartbeats from client, closing');
       this.destroy();
     }
   }
@@ -610,9 +577,9 @@ export class AmqpConnection {
     this.state = State.Closed;
     this.releaseAll();
     if (this.handshakeTimer !== undefined) clearTimeout(this.handshakeTimer);
-    if (this.heartbeatTimer !== undefined) clearInterval(this.heartbeatTimer);
+    this.heartbeats?.stop();
     if (this.closeTimer !== undefined) clearTimeout(this.closeTimer);
-    this.handshakeTimer = this.heartbeatTimer = this.closeTimer = undefined;
+    this.handshakeTimer = this.closeTimer = undefined;
     this.unsubscribeAlarm?.();
     this.unsubscribeShutdown();
     this.backlog.length = 0;
