@@ -211,7 +211,10 @@ export class AmqpConnection {
 
   /** Stop handling input until resumeInput (tx.commit waiting for fsync, resource alarm). */
   suspendInput(): void {
-    if (this.suspendCount++ === 0) this.stream.pause();
+    if (this.suspendCount++ === 0) {
+      this.stream.pause();
+      this.heartbeats?.pauseMonitor(true);
+    }
   }
 
   resumeInput(): void {
@@ -219,6 +222,7 @@ export class AmqpConnection {
     if (--this.suspendCount > 0) return;
     if (this.state === State.Closed) return;
     this.stream.resume();
+    this.heartbeats?.pauseMonitor(false);
     this.pump();
   }
 

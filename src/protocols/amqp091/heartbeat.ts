@@ -8,6 +8,8 @@ export class Heartbeat {
   private received = true;
   private sent = false;
   private silentTicks = 0;
+  /** While we do not read the socket (blocked publisher, tx commit) silence is ours, not the peer's. */
+  private monitorPaused = false;
 
   constructor(
     seconds: number,
@@ -24,6 +26,12 @@ export class Heartbeat {
     this.received = true;
   }
 
+  /** RabbitMQ pauses the receive monitor of a connection it stopped reading. */
+  pauseMonitor(paused: boolean): void {
+    this.monitorPaused = paused;
+    if (paused) this.silentTicks = 0;
+  }
+
   /** Octets were written to the peer. */
   markSent(): void {
     this.sent = true;
@@ -32,7 +40,7 @@ export class Heartbeat {
   private tick(): void {
     if (!this.sent) this.send();
     this.sent = false;
-    if (this.received) {
+    if (this.received || this.monitorPaused) {
       this.silentTicks = 0;
       this.received = false;
     } else if (++this.silentTicks >= 4) {

@@ -74,3 +74,30 @@ test('pika sees connection.blocked too', async () => {
     await b.stop();
   }
 });
+
+test('a blocked publisher is not dropped for missed heartbeats while we do not read it', async () => {
+  const b = await startTestBroker();
+  try {
+    const pub = await connect(b, '?heartbeat=1');
+    const pch = await channel(pub);
+    await pch.assertQueue('hb-flow');
+    b.server().broker.alarms.setAlarm('test', true);
+    pch.sendToQueue('hb-flow', Buffer.from('1'));
+    pch.sendToQueue('hb-flow', Buffer.from('2'));
+    await sleep(3000); // three heartbeat periods without being read
+    b.server().broker.alarms.setAlarm('test', false);
+    const sub = await connect(b);
+    const sch = await channel(sub);
+    let count = 0;
+    for (let i = 0; i < 100 && count < 2; i++) {
+      count = (await sch.checkQueue('hb-flow')).messageCount;
+      if (count < 2) await sleep(20);
+    }
+    assert.equal(count, 2);
+    assert.deepEqual(pub.errors, []);
+    await pub.close();
+    await sub.close();
+  } finally {
+    await b.stop();
+  }
+});
