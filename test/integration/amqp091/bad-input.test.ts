@@ -42,7 +42,7 @@ async function expectConnectionClose(c: RawAmqp, code: number, text?: RegExp): P
 }
 
 test('wrong protocol header: the server answers AMQP 0-9-1 and closes', async () => {
-  for (const header of ['AMQP\x01\x01\x00\x0a', 'GET / HTTP/1.1\r\n\r\n', 'AMQP\x00\x00\x08\x00']) {
+  for (const header of ['AMQP\x01\x01\x00\x0a', 'GET / HTTP/1.1\r\n\r\n', 'AMQP\x00\x00\x08\x00', 'AMQP\x03\x01\x00\x00']) {
     const c = await rawConnect(b.ports.amqp);
     c.send(Buffer.from(header, 'latin1'));
     await c.closed;

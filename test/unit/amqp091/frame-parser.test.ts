@@ -181,6 +181,8 @@ test('encoder never overwrites a region already handed to the sink', () => {
 test('protocol header check', () => {
   assert.equal(checkProtocolHeader(Buffer.from('AMQP\x00\x00\x09\x01', 'latin1')), 'ok');
   assert.equal(checkProtocolHeader(Buffer.from('AMQ', 'latin1')), 'need-more');
+  assert.equal(checkProtocolHeader(Buffer.from('AMQP\x01\x01\x00\x09', 'latin1')), 'ok'); // 0-9, served as 0-9-1 like RabbitMQ
+  assert.equal(checkProtocolHeader(Buffer.from('AMQP\x01', 'latin1')), 'need-more');
   assert.equal(checkProtocolHeader(Buffer.from('AMQP\x00\x01\x00\x00', 'latin1')), 'bad');
   assert.equal(checkProtocolHeader(Buffer.from('GET / HTTP/1.1', 'latin1')), 'bad');
 });
