@@ -331,7 +331,15 @@ export class Channel {
   settle(entries: readonly Unacked[], how: Settlement): void {
     const vhost = this.conn.vhost;
     for (const e of entries) vhost.settle(e.queue, e.qtag, how);
-    this.resumeConsumers();
+    if (this.prefetchGlobal !== 0 || entries.length > 4) {
+      this.resumeConsumers();
+      return;
+    }
+    // Only the consumers that got credit back need a nudge (hot path: one ack, one consumer).
+    for (const e of entries) {
+      const c = e.consumer;
+      if (c !== undefined && c.handle !== undefined && this.consumers.get(c.tag) === c && c.hasCredit()) c.handle.resume();
+    }
   }
 
   /** Return every unacked delivery to its queue, in delivery order per queue. */
