@@ -87,6 +87,8 @@ export class AmqpConnection {
 
   // ---- alarms / shutdown ----
   private alarmActive = false;
+  private alarmReason = '';
+  private hasPublished = false;
   private blockedSent = false;
   private unsubscribeAlarm: (() => void) | undefined;
   private readonly unsubscribeShutdown: () => void;
@@ -468,15 +470,18 @@ export class AmqpConnection {
   // Alarms (RabbitMQ connection.blocked / unblocked extension)
   // =====================================================================================
 
+  /**
+   * RabbitMQ "Blocked Connection Notifications": connection.blocked goes to publishing
+   * connections (here: those that published before) when the alarm fires, and to
+   * others at their first publish during it; consumers are neither told nor paused.
+   */
   private onAlarm(active: boolean, reason: string): void {
     if (this.state !== State.Running) return;
     if (active === this.alarmActive) return;
     this.alarmActive = active;
+    this.alarmReason = reason;
     if (active) {
-      if (this.capabilities.connectionBlocked) {
-        this.blockedSent = true;
-        this.out().method(0, 'connection.blocked', { reason: reason.slice(0, 200) });
-      }
+      if (this.hasPublished) this.sendBlocked();
     } else {
       if (this.blockedSent) {
         this.blockedSent = false;
@@ -489,9 +494,17 @@ export class AmqpConnection {
     }
   }
 
+  private sendBlocked(): void {
+    if (this.blockedSent || !this.capabilities.connectionBlocked) return;
+    this.blockedSent = true;
+    this.out().method(0, 'connection.blocked', { reason: this.alarmReason.slice(0, 200) });
+  }
+
   /** After a publish: a publishing connection is not read while an alarm is on (that is flow control). */
   afterPublish(): void {
+    this.hasPublished = true;
     if (this.alarmActive && !this.blockedByAlarm) {
+      this.sendBlocked();
       this.blockedByAlarm = true;
       this.suspendInput();
     }

@@ -20,10 +20,16 @@ test('resource alarm: publishers get connection.blocked and are not read; consum
     const got: ConsumeMessage[] = [];
     await sch.consume('flow-q', (m) => m && got.push(m));
 
+    const subEvents: string[] = [];
+    sub.on('blocked', () => subEvents.push('blocked'));
+
     b.server().broker.alarms.setAlarm('test', true);
+    await sleep(50);
+    // not a publishing connection yet: RabbitMQ tells publishing connections only
+    assert.deepEqual(events, []);
+    for (let i = 0; i < 5; i++) pch.sendToQueue('flow-q', Buffer.from(`m${i}`));
     await waitFor(() => events.length === 1, 5000, 'connection.blocked');
     assert.deepEqual(events, ['blocked:low on test']);
-    for (let i = 0; i < 5; i++) pch.sendToQueue('flow-q', Buffer.from(`m${i}`));
     await sleep(200);
     // RabbitMQ blocks a connection once it publishes: at most the first publish got through.
     assert.ok(got.length <= 1, `got ${got.length} while blocked`);
@@ -35,6 +41,13 @@ test('resource alarm: publishers get connection.blocked and are not read; consum
     await waitFor(() => got.length === 5, 5000, 'publishes after unblock');
     assert.deepEqual(events, ['blocked:low on test', 'unblocked']);
     assert.deepEqual(got.map((m) => m.content.toString()), ['m0', 'm1', 'm2', 'm3', 'm4']);
+    assert.deepEqual(subEvents, [], 'a consuming connection is never blocked');
+    // a connection that has published is told as soon as the next alarm fires
+    b.server().broker.alarms.setAlarm('test', true);
+    await waitFor(() => events.length === 3, 5000, 'second connection.blocked');
+    b.server().broker.alarms.setAlarm('test', false);
+    await waitFor(() => events.length === 4, 5000, 'second connection.unblocked');
+    assert.deepEqual(events.slice(2), ['blocked:low on test', 'unblocked']);
     await pub.close();
     await sub.close();
   } finally {
