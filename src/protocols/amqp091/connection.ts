@@ -420,7 +420,9 @@ export class AmqpConnection {
     this.frameMax = m.frameMax;
     this.channelMax = m.channelMax;
     this.heartbeat = m.heartbeat;
-    this.parser.setFrameMax(m.frameMax);
+    // frame_max 0 ("no limit", only possible when limits.frameMax is 0) still gets a
+    // hard cap: no frame needs to be larger than the largest message (DESIGN §5).
+    this.parser.setFrameMax(m.frameMax !== 0 ? m.frameMax : Math.max(this.maxMessageSize, 1 << 20) + 8);
     this.encoder.frameMax = m.frameMax;
     this.state = State.Opening;
     this.heartbeats = new Heartbeat(
