@@ -95,7 +95,7 @@ test('publisher confirms: every publish acked, returns before their ack', async 
 test('tx: publishes and acks take effect at commit, rollback discards', async () => {
   const c = await connect(b);
   const ch = await channel(c);
-  await ch.assertQueue('tx-q');
+  await ch.assertQueue('tx-q', { durable: true }); // durable + persistent: commit-ok waits for the fsync
   // amqplib has no tx API: drive tx.select/commit/rollback through its RPC primitive.
   const rpc = (name: string, ok: string): Promise<unknown> =>
     new Promise((res, rej) => {
