@@ -1,10 +1,6 @@
 /**
  * Cross-protocol delivery through the shared core, with properties mapped per
  * docs/message-mapping.md: STOMP <-> AMQP 0-9-1 (amqplib) and STOMP <-> MQTT (MQTT.js).
- *
- * These need the AMQP 0-9-1 and MQTT layers. While the server still wires the
- * placeholder modules (empty default limits, connections refused), the tests are
- * reported as skipped with that reason rather than failing for another team's work.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,12 +8,7 @@ import amqp from 'amqplib';
 import mqtt from 'mqtt';
 import { startTestBroker } from '../../helpers/broker.js';
 import type { TestBroker } from '../../helpers/broker.js';
-import { defaultAmqp091Limits } from '../../../src/protocols/amqp091/index.js';
-import { defaultMqttLimits } from '../../../src/protocols/mqtt/index.js';
 import { frame, rawConnected, withTimeout } from './helpers.js';
-
-const amqpMissing = Object.keys(defaultAmqp091Limits).length === 0 ? 'awaits the AMQP 0-9-1 layer on main' : false;
-const mqttMissing = Object.keys(defaultMqttLimits).length === 0 ? 'awaits the MQTT layer on main' : false;
 
 let broker: TestBroker;
 before(async () => {
@@ -27,7 +18,7 @@ after(async () => {
   await broker.stop();
 });
 
-test('STOMP SEND -> amqplib consumer: headers map to AMQP properties', { skip: amqpMissing }, async () => {
+test('STOMP SEND -> amqplib consumer: headers map to AMQP properties', async () => {
   const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${broker.ports.amqp}`);
   try {
     const ch = await conn.createChannel();
@@ -79,7 +70,7 @@ test('STOMP SEND -> amqplib consumer: headers map to AMQP properties', { skip: a
   }
 });
 
-test('amqplib publish -> STOMP subscriber on /topic/: properties map to STOMP headers', { skip: amqpMissing }, async () => {
+test('amqplib publish -> STOMP subscriber on /topic/: properties map to STOMP headers', async () => {
   const s = await rawConnected(broker.ports.stomp);
   s.write(frame('SUBSCRIBE', { id: 't', destination: '/topic/xp.amqp.*', receipt: 'sub' }));
   await s.receipt('sub');
@@ -118,7 +109,7 @@ test('amqplib publish -> STOMP subscriber on /topic/: properties map to STOMP he
   }
 });
 
-test('amqplib sendToQueue -> STOMP /amq/queue/ consumer with client ack', { skip: amqpMissing }, async () => {
+test('amqplib sendToQueue -> STOMP /amq/queue/ consumer with client ack', async () => {
   const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${broker.ports.amqp}`);
   try {
     const ch = await conn.createConfirmChannel();
@@ -140,7 +131,7 @@ test('amqplib sendToQueue -> STOMP /amq/queue/ consumer with client ack', { skip
   }
 });
 
-test('MQTT.js publish sensors/1/temp -> STOMP /topic/sensors.1.temp', { skip: mqttMissing }, async () => {
+test('MQTT.js publish sensors/1/temp -> STOMP /topic/sensors.1.temp', async () => {
   const s = await rawConnected(broker.ports.stomp);
   s.write(frame('SUBSCRIBE', { id: 'm', destination: '/topic/sensors.*.temp', receipt: 'sub' }));
   await s.receipt('sub');
@@ -158,7 +149,7 @@ test('MQTT.js publish sensors/1/temp -> STOMP /topic/sensors.1.temp', { skip: mq
   }
 });
 
-test('STOMP SEND /topic/sensors.2.temp -> MQTT.js subscriber on sensors/+/temp', { skip: mqttMissing }, async () => {
+test('STOMP SEND /topic/sensors.2.temp -> MQTT.js subscriber on sensors/+/temp', async () => {
   const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.ports.mqtt}`, { clientId: 'xp-sub', reconnectPeriod: 0 });
   try {
     await client.subscribeAsync('sensors/+/temp', { qos: 1 });
