@@ -14,6 +14,7 @@ import { closeSync, mkdirSync, openSync, readdirSync, readSync, unlinkSync } fro
 import { join } from 'node:path';
 import type { MessageStore, QueueKey, RecoveredMessage, RecoveredState, StoredMessageId } from '../api.js';
 import { isTempFor, writeFileAtomic } from './atomic-file.js';
+import { lockDir } from './dir-lock.js';
 import { serializeCheckpoint } from './checkpoint.js';
 import { CHECKPOINT_FILE, ID_SIZE, parseSegmentFileName, RECORD_HEADER_SIZE, RecordType, recordCrc, readU64 } from './format.js';
 import { GroupCommit } from './group-commit.js';
@@ -54,6 +55,7 @@ export class JournalMessageStore implements MessageStore {
   private dirFd: number | undefined;
   private state: 'new' | 'opening' | 'open' | 'closing' | 'closed' = 'new';
   private timer: NodeJS.Timeout | undefined;
+  private unlock: () => void = () => undefined;
   private checkpointSeq = 0;
   private checkpointRunning: Promise<void> | undefined;
   private checkpointScheduled = false;
@@ -81,6 +83,12 @@ export class JournalMessageStore implements MessageStore {
     this.state = 'opening';
     const { dir, log, maxRecordSize } = this.options;
     mkdirSync(dir, { recursive: true });
+    try {
+      this.unlock = lockDir(dir);
+    } catch (err) {
+      this.state = 'closed';
+      throw err;
+    }
     this.dirFd = openSync(dir, 'r');
     let maxSeg = 0;
     const cpPath = join(dir, CHECKPOINT_FILE);
@@ -99,6 +107,7 @@ export class JournalMessageStore implements MessageStore {
     } catch (err) {
       this.segments.closeAll();
       closeSync(this.dirFd);
+      this.unlock();
       this.state = 'closed';
       throw err;
     }
@@ -200,6 +209,7 @@ export class JournalMessageStore implements MessageStore {
       this.segments.closeAll();
       if (this.dirFd !== undefined) closeSync(this.dirFd);
       this.dirFd = undefined;
+      this.unlock();
       this.state = 'closed';
     }
     if (w.failed !== undefined) throw w.failed;
@@ -312,8 +322,11 @@ export class JournalMessageStore implements MessageStore {
         } catch (err) {
           this.options.log.warn({ segment: seg.id, err: (err as Error).message }, 'journal: could not delete segment');
         }
-      } else if (seg.liveBytes < this.options.compactRatio * seg.appendOffset) {
-        compact.add(seg.id);
+      } else {
+        if (seg.liveBytes < this.options.compactRatio * seg.appendOffset) compact.add(seg.id);
+        // All writes to it are done and synced: release the descriptor; a read reopens
+        // it. Keeps open files bounded by what was touched since the last checkpoint.
+        if (seg.fd !== undefined && this.window.seg !== seg) this.segments.closeFd(seg);
       }
     }
     if (compact.size > 0 && this.state === 'open') this.compact(compact);
