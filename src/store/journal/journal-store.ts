@@ -118,7 +118,7 @@ export class JournalMessageStore implements MessageStore {
     this.state = 'open';
     if (this.options.checkpointIntervalMs > 0) {
       this.timer = setInterval(() => {
-        if (this.dirty) void this.checkpoint().catch(() => undefined);
+        if (this.checkpointDue()) void this.checkpoint().catch(() => undefined);
       }, this.options.checkpointIntervalMs);
       this.timer.unref();
     }
@@ -248,8 +248,23 @@ export class JournalMessageStore implements MessageStore {
     return this.writer;
   }
 
-  private get dirty(): boolean {
-    return this.writer !== undefined && this.writer.appendedBytes !== this.bytesAtCheckpoint;
+  /**
+   * Timer rule. A snapshot costs time proportional to the index (and pauses the loop
+   * while it is serialised), so one is taken only when it pays: the journal grew by at
+   * least half a snapshot since the last one (replaying that would cost about as much as
+   * loading it), or the queues hold nothing-much and a snapshot is cheap, or an old
+   * segment is waiting to be deleted or compacted (disk space comes back).
+   */
+  private checkpointDue(): boolean {
+    const w = this.writer;
+    if (w === undefined || w.appendedBytes === this.bytesAtCheckpoint) return false;
+    const grown = w.appendedBytes - this.bytesAtCheckpoint;
+    if (grown * 2 >= this.lastCheckpointBytes || this.lastCheckpointBytes < 1024 * 1024) return true;
+    for (const seg of this.segments.list()) {
+      if (seg.id >= w.active.id) break;
+      if (seg.liveCount === 0 || seg.liveBytes < this.options.compactRatio * seg.appendOffset) return true;
+    }
+    return false;
   }
 
   private maybeCheckpointBySize(): void {
