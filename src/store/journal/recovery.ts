@@ -91,13 +91,17 @@ export function recover(dir: string, segments: SegmentSet, index: JournalIndex, 
   let damagedSegments = 0;
   let droppedBytes = 0;
   const all = segments.list();
-  const last = all[all.length - 1];
+  // Rolling creates a file before its first batch is written, so a crash can leave empty
+  // segments behind the real tail; "last" means the last one holding any bytes.
+  const nonEmpty = all.filter((s) => s.appendOffset > 0);
+  const last = nonEmpty[nonEmpty.length - 1];
   if (checkpointSeq > 0 && replaySegment > 0 && segments.get(replaySegment) === undefined) {
     log.warn({ segment: replaySegment }, 'journal: segment the checkpoint replays from is missing');
   }
   for (const seg of all) {
     if (seg.id < replaySegment) continue;
     const size = seg.appendOffset;
+    if (size === 0) continue; // created, never written: nothing to replay, deleted at the next checkpoint
     const fd = openSync(seg.path, 'r');
     try {
       const head = Buffer.alloc(Math.min(SEGMENT_HEADER_SIZE, size));
