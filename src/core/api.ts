@@ -71,6 +71,20 @@ export interface QueueInfo extends QueueOptions {
   readonly messageCount: number;
   readonly unackedCount: number;
   readonly consumerCount: number;
+  /** Additive (core): body bytes of ready messages (what x-max-length-bytes limits). */
+  readonly messageBytes?: number;
+  /** Additive (core): lifetime counters for management/metrics. */
+  readonly stats?: QueueStats;
+}
+
+/** Monotonic per-queue counters since the queue was created (or the broker started). */
+export interface QueueStats {
+  readonly published: number;
+  readonly delivered: number;
+  readonly redelivered: number;
+  readonly acked: number;
+  /** Left without delivery: expired, dropped by overflow, rejected without requeue. */
+  readonly discarded: number;
 }
 
 /** Optional extra predicate on a binding (JMS selectors, MQTT no-local / `$` rules). */
@@ -197,6 +211,37 @@ export interface VirtualHost {
    * key go straight to the sink, bypassing queues.
    */
   registerDirectReply(p: Principal, sink: ConsumerSink): { readonly address: string; cancel(): void };
+
+  /**
+   * Retained messages (MQTT retain flag; usable by any protocol that wants "last value"
+   * semantics). Optional: when the core does not provide one, the MQTT layer keeps its
+   * own in-memory store per virtual host (src/protocols/mqtt/retained-store.ts).
+   * Added by the MQTT work (additive).
+   */
+  readonly retained?: RetainedStore;
+}
+
+/** One retained message: the last one published with "retain" on (exchange, routing key). */
+export interface RetainedMessage {
+  readonly exchange: string;
+  readonly routingKey: string;
+  readonly properties: MessageProperties;
+  readonly body: Buffer;
+}
+
+/**
+ * Protocol-neutral retained-message store: at most one message per (exchange, routing key).
+ * Patterns use topic-exchange syntax (`*` one word, `#` zero or more, words split on '.').
+ */
+export interface RetainedStore {
+  /** Replace the retained message for this key. Returns false when a capacity limit refused a new key. */
+  set(exchange: string, routingKey: string, properties: MessageProperties, body: Buffer): boolean;
+  /** Forget the retained message for this key (an empty retained publish in MQTT). */
+  clear(exchange: string, routingKey: string): void;
+  /** Retained messages whose routing key matches a topic-exchange binding pattern. */
+  match(exchange: string, pattern: string): RetainedMessage[];
+  /** Number of retained messages held. */
+  readonly size: number;
 }
 
 export interface Broker {
@@ -214,6 +259,14 @@ export interface Broker {
   afterSync(done: () => void): void;
   /** Resource alarms (memory, disk): publishers must be paused while any is active. */
   readonly alarms: AlarmState;
+  /**
+   * ADDITIVE (amqp091): a broker-wide unique ConnectionId, so connections of different
+   * protocols never share an id (exclusive-queue ownership is keyed by it). Protocols
+   * fall back to their own counter when absent.
+   */
+  newConnectionId?(): ConnectionId;
+  /** ADDITIVE (amqp091): the broker's limits, e.g. maxMessageSize as a protocol's fallback. */
+  readonly limits?: BrokerLimits;
 }
 
 export interface AlarmState {

@@ -1,0 +1,202 @@
+/**
+ * The composition root: builds the store, the core and the listeners from a config,
+ * and owns the start and stop order. Only this layer imports everything.
+ *
+ * Stop order (SIGTERM/SIGINT): stop accepting, ask every protocol connection to close
+ * politely (AMQP connection.close 320, MQTT/STOMP close), wait up to shutdownTimeout,
+ * destroy what remains, then close the broker (flushes and fsyncs the store).
+ */
+import { mkdirSync } from 'node:fs';
+import { createServer, type Server as NetServer, type Socket } from 'node:net';
+import { join, resolve } from 'node:path';
+import type { IncomingMessage } from 'node:http';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Logger } from '../core/api.js';
+import { BrokerImpl } from '../core/index.js';
+import { acceptAmqp091, defaultAmqp091Limits, type Amqp091Limits } from '../protocols/amqp091/index.js';
+import { acceptMqtt, defaultMqttLimits, type MqttLimits } from '../protocols/mqtt/index.js';
+import { acceptStomp, defaultStompLimits, type StompLimits } from '../protocols/stomp/index.js';
+import type { AcceptConnection, ProtocolContext } from '../protocols/context.js';
+import { socketStream } from '../transport/tcp-stream.js';
+import { webSocketStream } from '../transport/ws-stream.js';
+import { openStores } from './stores.js';
+import { ResourceMonitor } from './resource-monitor.js';
+import type { WharfConfig } from './config.js';
+
+export type ListenerName = keyof WharfConfig['listeners'];
+
+export interface StartOptions {
+  /** Bind every enabled listener to an OS-assigned port (tests). */
+  readonly ephemeralPorts?: boolean;
+}
+
+/** WebSocket subprotocols and which protocol serves them (Sec-WebSocket-Protocol). */
+const wsProtocols: Readonly<Record<string, 'mqtt' | 'stomp'>> = {
+  mqtt: 'mqtt',
+  mqttv3: 'mqtt',
+  'mqttv3.1': 'mqtt',
+  'v10.stomp': 'stomp',
+  'v11.stomp': 'stomp',
+  'v12.stomp': 'stomp',
+  stomp: 'stomp',
+};
+const wsPaths = new Set(['/', '/ws', '/mqtt', '/stomp']);
+
+export class WharfServer {
+  private readonly servers: Array<NetServer | HttpServer> = [];
+  private readonly sockets = new Set<Socket>();
+  private readonly shutdownListeners = new Set<() => void>();
+  /** Actual bound ports (0 for disabled listeners). */
+  readonly ports: Record<ListenerName, number> = { amqp: 0, mqtt: 0, stomp: 0, ws: 0 };
+  private stopping: Promise<void> | undefined;
+
+  private constructor(
+    readonly config: WharfConfig,
+    readonly broker: BrokerImpl,
+    private readonly log: Logger,
+    private readonly monitor: ResourceMonitor,
+  ) {}
+
+  static async start(config: WharfConfig, log: Logger, opts: StartOptions = {}): Promise<WharfServer> {
+    const dataDir = resolve(config.dataDir);
+    mkdirSync(dataDir, { recursive: true });
+    const stores = openStores(config, join(dataDir), log);
+    const broker = await BrokerImpl.create({
+      messageStore: stores.messages,
+      definitionStore: stores.definitions,
+      initialUsers: config.users,
+      loopbackUsers: config.loopbackUsers,
+      limits: { maxQueues: config.limits.maxQueues, maxMessageSize: config.limits.maxMessageSize },
+      log: log.child({ component: 'core' }),
+    });
+    const monitor = new ResourceMonitor({ ...config.alarms, dataDir }, broker.alarms, log.child({ component: 'alarms' }));
+    monitor.start();
+    const server = new WharfServer(config, broker, log, monitor);
+    try {
+      await server.listenAll(opts);
+    } catch (err) {
+      await server.stop();
+      throw err;
+    }
+    log.info({ ports: server.ports, dataDir }, 'wharf started');
+    return server;
+  }
+
+  private context<L>(defaults: L, overrides: Record<string, unknown>, component: string): ProtocolContext<L> {
+    return {
+      broker: this.broker,
+      log: this.log.child({ component }),
+      limits: { ...defaults, ...overrides } as L,
+      onShutdown: (l) => {
+        this.shutdownListeners.add(l);
+        return () => this.shutdownListeners.delete(l);
+      },
+    };
+  }
+
+  private async listenAll(opts: StartOptions): Promise<void> {
+    const { listeners, limits } = this.config;
+    const amqpCtx = this.context<Amqp091Limits>(defaultAmqp091Limits, limits.amqp091, 'amqp091');
+    const mqttCtx = this.context<MqttLimits>(defaultMqttLimits, limits.mqtt, 'mqtt');
+    const stompCtx = this.context<StompLimits>(defaultStompLimits, limits.stomp, 'stomp');
+    await this.listenTcp('amqp', acceptAmqp091, amqpCtx, opts);
+    await this.listenTcp('mqtt', acceptMqtt, mqttCtx, opts);
+    await this.listenTcp('stomp', acceptStomp, stompCtx, opts);
+    if (listeners.ws.port !== 0) await this.listenWebSocket(mqttCtx, stompCtx, opts);
+  }
+
+  private async listenTcp<L>(name: ListenerName, accept: AcceptConnection<L>, ctx: ProtocolContext<L>, opts: StartOptions): Promise<void> {
+    const { port, host } = this.config.listeners[name];
+    if (port === 0) return;
+    const server = createServer((socket) => {
+      if (this.stopping) {
+        socket.destroy();
+        return;
+      }
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+      try {
+        accept(socketStream(socket, 'tcp'), Buffer.alloc(0), ctx);
+      } catch (err) {
+        ctx.log.error({ err }, 'connection setup failed');
+        socket.destroy();
+      }
+    });
+    this.ports[name] = await listen(server, opts.ephemeralPorts ? 0 : port, host);
+    this.servers.push(server);
+  }
+
+  private async listenWebSocket(mqttCtx: ProtocolContext<MqttLimits>, stompCtx: ProtocolContext<StompLimits>, opts: StartOptions): Promise<void> {
+    const { port, host } = this.config.listeners.ws;
+    const http = createHttpServer((_req, res) => {
+      res.writeHead(426, { 'content-type': 'text/plain' }).end('WebSocket (mqtt or stomp subprotocol) expected\n');
+    });
+    const wss = new WebSocketServer({
+      noServer: true,
+      handleProtocols: (offered) => {
+        for (const p of offered) if (p in wsProtocols) return p;
+        return false;
+      },
+    });
+    http.on('upgrade', (req: IncomingMessage, socket, head) => {
+      const path = (req.url ?? '/').split('?')[0]!;
+      if (this.stopping || !wsPaths.has(path)) {
+        socket.destroy();
+        return;
+      }
+      this.sockets.add(socket as Socket);
+      socket.once('close', () => this.sockets.delete(socket as Socket));
+      (socket as Socket).setNoDelay(true);
+      wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+        const which = wsProtocols[ws.protocol];
+        const addr = req.socket.remoteAddress ?? '';
+        const rport = req.socket.remotePort ?? 0;
+        if (which === 'mqtt') acceptMqtt(webSocketStream(ws, addr, rport, false, false), Buffer.alloc(0), mqttCtx);
+        else if (which === 'stomp') acceptStomp(webSocketStream(ws, addr, rport, false, true), Buffer.alloc(0), stompCtx);
+        // No subprotocol: STOMP clients (e.g. stomp.py over WS) often send none; RabbitMQ
+        // Web-STOMP and ActiveMQ accept them, so the path decides, STOMP by default.
+        else if (path === '/mqtt') acceptMqtt(webSocketStream(ws, addr, rport, false, false), Buffer.alloc(0), mqttCtx);
+        else acceptStomp(webSocketStream(ws, addr, rport, false, true), Buffer.alloc(0), stompCtx);
+      });
+    });
+    this.ports.ws = await listen(http, opts.ephemeralPorts ? 0 : port, host);
+    this.servers.push(http);
+  }
+
+  /** Stop accepting, close connections politely, then flush and close the broker. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= this.doStop();
+    return this.stopping;
+  }
+
+  private async doStop(): Promise<void> {
+    const closed = Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    for (const l of [...this.shutdownListeners]) {
+      try {
+        l();
+      } catch (err) {
+        this.log.warn({ err }, 'shutdown listener failed');
+      }
+    }
+    const deadline = Date.now() + this.config.shutdownTimeout * 1000;
+    while (this.sockets.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    for (const s of this.sockets) s.destroy();
+    await closed;
+    this.monitor.stop();
+    await this.broker.close();
+    this.log.info({}, 'wharf stopped');
+  }
+}
+
+function listen(server: NetServer | HttpServer, port: number, host: string): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const onError = (err: Error): void => reject(err);
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      const addr = server.address();
+      resolvePort(typeof addr === 'object' && addr ? addr.port : port);
+    });
+  });
+}

@@ -1,0 +1,2 @@
+export { MemoryMessageStore } from './message-store.js';
+export { MemoryDefinitionStore } from './definition-store.js';

@@ -1,0 +1,152 @@
+/**
+ * Starts a whole Wharf server for integration tests: in-process (fast, for most tests)
+ * or as a child process running the real `wharf start` command (for kill -9 and
+ * restart tests). Ports are OS-assigned; data lives in a fresh temp directory.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { defaultConfig, mergeConfig, type DeepPartial, type WharfConfig } from '../../src/server/config.js';
+import { createLogger } from '../../src/server/logger.js';
+import { WharfServer } from '../../src/server/server.js';
+
+export interface Ports {
+  amqp: number;
+  mqtt: number;
+  stomp: number;
+  ws: number;
+}
+
+export interface TestBroker {
+  readonly ports: Ports;
+  readonly dataDir: string;
+  readonly server: () => WharfServer;
+  stop(): Promise<void>;
+  /** Stop and start again on the same data dir and ports. */
+  restart(): Promise<void>;
+}
+
+export interface TestBrokerOptions {
+  config?: DeepPartial<WharfConfig>;
+  dataDir?: string;
+}
+
+export function tempDataDir(prefix = 'wharf-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export async function startTestBroker(opts: TestBrokerOptions = {}): Promise<TestBroker> {
+  const dataDir = opts.dataDir ?? tempDataDir();
+  const ownsDir = opts.dataDir === undefined;
+  const level = process.env.WHARF_LOG_LEVEL ?? 'silent';
+  const base = mergeConfig(defaultConfig, { dataDir, log: { level }, shutdownTimeout: 2 });
+  let config: WharfConfig = mergeConfig(base, opts.config ?? {});
+  let server = await WharfServer.start(config, createLogger(config.log.level), { ephemeralPorts: true });
+  const ports: Ports = { ...server.ports };
+  // Pin the assigned ports so restart() comes back where clients expect it.
+  config = mergeConfig(config, {
+    listeners: {
+      amqp: { port: ports.amqp },
+      mqtt: { port: ports.mqtt },
+      stomp: { port: ports.stomp },
+      ws: { port: ports.ws },
+    },
+  });
+  let stopped = false;
+  return {
+    ports,
+    dataDir,
+    server: () => server,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await server.stop();
+      if (ownsDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+    async restart() {
+      await server.stop();
+      server = await WharfServer.start(config, createLogger(config.log.level));
+    },
+  };
+}
+
+export interface SpawnedBroker {
+  readonly child: ChildProcess;
+  readonly ports: Ports;
+  readonly dataDir: string;
+  /** Everything the process printed so far. */
+  output(): string;
+  /** SIGTERM and wait for exit; resolves with the exit code. */
+  stop(): Promise<number | null>;
+  /** SIGKILL and wait for exit. */
+  kill(): Promise<void>;
+}
+
+/** Finds a free TCP port on 127.0.0.1 (for child-process brokers that need fixed ports). */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      const port = typeof a === 'object' && a ? a.port : 0;
+      s.close(() => res(port));
+    });
+  });
+}
+
+export async function waitForPort(port: number, timeoutMs = 15000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((res) => {
+      const s = connect(port, '127.0.0.1');
+      s.once('connect', () => {
+        s.destroy();
+        res(true);
+      });
+      s.once('error', () => res(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`nothing listens on 127.0.0.1:${port}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Runs `node bin/wharf.js start` as a child process with the given data dir and fresh ports. */
+export async function spawnBroker(opts: { dataDir?: string; ports?: Ports; args?: string[]; env?: Record<string, string> } = {}): Promise<SpawnedBroker> {
+  const dataDir = opts.dataDir ?? tempDataDir();
+  const ports: Ports = opts.ports ?? { amqp: await freePort(), mqtt: await freePort(), stomp: await freePort(), ws: await freePort() };
+  const bin = resolve(process.cwd(), 'bin/wharf.js');
+  const child = spawn(
+    process.execPath,
+    [bin, 'start', '--data-dir', dataDir, '--amqp-port', String(ports.amqp), '--mqtt-port', String(ports.mqtt), '--stomp-port', String(ports.stomp), '--ws-port', String(ports.ws), ...(opts.args ?? [])],
+    { env: { ...process.env, WHARF_LOG_LEVEL: 'info', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+  await Promise.race([
+    waitForPort(ports.amqp),
+    exited.then((code) => {
+      throw new Error(`broker exited early (${code}): ${out}`);
+    }),
+  ]);
+  return {
+    child,
+    ports,
+    dataDir,
+    output: () => out,
+    async stop() {
+      child.kill('SIGTERM');
+      return exited;
+    },
+    async kill() {
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
