@@ -26,6 +26,8 @@ import type { SegmentSet } from './segment.js';
 export interface RecoveryReport {
   /** Sequence of the checkpoint recovery started from (0: none). */
   readonly checkpointSeq: number;
+  /** Segment the checkpoint replays from (0: none). */
+  readonly replaySegment: number;
   readonly segmentsScanned: number;
   readonly recordsReplayed: number;
   /** Segments whose scan stopped at damage, or whose header was unusable. */
@@ -166,7 +168,7 @@ export function recover(dir: string, segments: SegmentSet, index: JournalIndex, 
   if (danglingRefs > 0) log.warn({ count: danglingRefs }, 'journal: queue entries for messages not in the journal, ignored');
   const orphans = index.orphans();
   for (const id of orphans) index.forget(id);
-  return { checkpointSeq, segmentsScanned, recordsReplayed, damagedSegments, droppedBytes, danglingRefs, orphansDropped: orphans.length, lostLocations };
+  return { checkpointSeq, replaySegment, segmentsScanned, recordsReplayed, damagedSegments, droppedBytes, danglingRefs, orphansDropped: orphans.length, lostLocations };
 }
 
 /** Size of a file by descriptor (segments found at start). */
