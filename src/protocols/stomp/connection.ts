@@ -35,7 +35,8 @@ function newConnectionId(broker: Broker): ConnectionId {
 }
 
 interface PendingReceipt {
-  readonly id: string;
+  /** undefined: no RECEIPT to write, only the close (DISCONNECT without receipt). */
+  readonly id: string | undefined;
   ready: boolean;
   /** Close the connection once this receipt is written (DISCONNECT). */
   readonly thenClose: boolean;
@@ -182,12 +183,14 @@ export class StompConnection implements SubscriptionOwner {
   blockIfAlarm(): void {
     if (!this.ctx.broker.alarms.active || this.blocked) return;
     this.blocked = true;
+    this.heartbeat?.pauseReceive();
     this.stream.pause();
   }
 
   private unblock(): void {
     this.blocked = false;
     if (this.state !== 'connected') return;
+    this.heartbeat?.resumeReceive();
     this.stream.resume();
     this.processFrames();
   }
@@ -196,7 +199,9 @@ export class StompConnection implements SubscriptionOwner {
 
   /** Write one encoded frame; writes made in one event-loop turn are batched (DESIGN §4). */
   write(bytes: Buffer): void {
-    if (this.state === 'closed') return;
+    // After closeGracefully() the stream is ended: a late receipt or delivery must not
+    // write after end (the ERROR or final RECEIPT was the last frame).
+    if (this.state === 'closing' || this.state === 'closed') return;
     if (!this.corked) {
       this.corked = true;
       this.stream.cork();
@@ -219,8 +224,15 @@ export class StompConnection implements SubscriptionOwner {
 
   /** RECEIPT once everything written to the store so far is durable (Broker.afterSync). */
   receiptAfterSync(id: string | undefined, thenClose = false): void {
+    if (id === undefined && !thenClose) return;
+    if (id === undefined && this.receipts.length === 0) {
+      this.closeGracefully();
+      return;
+    }
+    // DISCONNECT without receipt while earlier receipts still wait for the store: close
+    // only after they went out (the client asked for them).
     if (id === undefined) {
-      if (thenClose) this.closeGracefully();
+      this.receipts.push({ id, ready: true, thenClose });
       return;
     }
     const entry: PendingReceipt = { id, ready: false, thenClose };
@@ -235,7 +247,7 @@ export class StompConnection implements SubscriptionOwner {
     while (this.receipts.length > 0 && this.receipts[0]!.ready) {
       const r = this.receipts.shift()!;
       if (this.state === 'closed') continue;
-      this.writeReceipt(r.id);
+      if (r.id !== undefined) this.writeReceipt(r.id);
       if (r.thenClose) this.closeGracefully();
     }
   }
