@@ -21,6 +21,7 @@ import { dispatch } from './handlers/dispatch.js';
 import type { TxOp } from './handlers/transaction.js';
 import { TempDestinations } from './temp-destinations.js';
 import { endSubscription } from './handlers/subscribe.js';
+import { leaveGroup } from './exclusive-consumers.js';
 
 /** disconnecting: DISCONNECT read, waiting to send its receipt; no more frames are read. */
 type State = 'awaiting-connect' | 'connected' | 'disconnecting' | 'closing' | 'closed';
@@ -301,10 +302,23 @@ export class StompConnection implements SubscriptionOwner {
   }
 
   subscriptionCancelled(sub: Subscription, reason: string): void {
-    // The queue went away under the subscription (deleted by someone else).
+    // The queue went away under the subscription (deleted by someone else), or a standby
+    // exclusive subscription could not take over.
+    if (sub.closed) return;
     sub.closed = true;
+    sub.consumer?.cancel();
+    sub.consumer = undefined;
+    const tags = sub.takeAll();
+    if (tags.length > 0) {
+      try {
+        this.vhost.requeue(sub.queue, tags);
+      } catch {
+        // The queue is gone, and its messages with it.
+      }
+    }
     this.subscriptions.delete(sub.id);
     this.subscriptionsByNum.delete(sub.num);
+    leaveGroup(this.vhost, sub);
     this.fail({ summary: 'Subscription cancelled', detail: `subscription '${sub.id}' on ${sub.destination} was cancelled by the broker: ${reason}`, unexpected: false });
   }
 
@@ -325,7 +339,9 @@ export class StompConnection implements SubscriptionOwner {
     this.unlisten.length = 0;
     if (!wasConnected) return;
     // Cancel every consumer first so requeued messages are not offered back to them,
-    // then return unacknowledged deliveries, then drop exclusive queues.
+    // then return unacknowledged deliveries, then drop exclusive queues. Marked closed
+    // first so no subscription of this connection is promoted as an exclusive standby.
+    for (const sub of this.subscriptions.values()) sub.closed = true;
     for (const sub of this.subscriptions.values()) {
       try {
         endSubscription(this, sub, { deleteDurable: false, onClose: true });

@@ -180,14 +180,70 @@ test('selector on a queue subscription (consumer filter) and on a topic subscrip
   c.close();
 });
 
-test('activemq.exclusive: a second exclusive consumer is refused', async () => {
+async function bodies(c: RawClient, n: number): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) out.push((await c.expect('MESSAGE')).body.toString());
+  return out;
+}
+
+test('activemq.exclusive: a second exclusive subscriber waits as a standby and takes over, unacked messages included (ActiveMQ)', async () => {
+  const q = '/queue/excl-standby';
   const a = await rawConnected(broker.ports.stomp);
-  await subscribed(a, { id: '1', destination: '/queue/excl', 'activemq.exclusive': 'true' });
   const b = await rawConnected(broker.ports.stomp);
-  b.write(frame('SUBSCRIBE', { id: '1', destination: '/queue/excl' }));
-  const e = await b.expect('ERROR');
-  assert.match(e.headers['message']!, /resource_locked|access_refused/);
+  const p = await rawConnected(broker.ports.stomp);
+  await subscribed(a, { id: 'a', destination: q, ack: 'client-individual', 'activemq.exclusive': 'true' });
+  // Not refused: ActiveMQ keeps it as a standby (a RECEIPT, no ERROR).
+  await subscribed(b, { id: 'b', destination: q, ack: 'client-individual', 'activemq.exclusive': 'true' });
+  for (const m of ['m0', 'm1', 'm2']) p.write(frame('SEND', { destination: q }, m));
+  const first = [await a.expect('MESSAGE'), await a.expect('MESSAGE'), await a.expect('MESSAGE')];
+  assert.deepEqual(first.map((m) => m.body.toString()), ['m0', 'm1', 'm2']);
+  await quiet(b);
+  // a acks only m0 and goes away: m1 and m2 come back to b, the new exclusive consumer.
+  a.write(frame('ACK', { id: first[0]!.headers['ack']!, receipt: 'acked' }));
+  await a.receipt('acked');
   a.close();
+  await a.waitClosed();
+  const taken = [await b.expect('MESSAGE'), await b.expect('MESSAGE')];
+  assert.deepEqual(taken.map((m) => m.body.toString()), ['m1', 'm2']);
+  assert.ok(taken.every((m) => m.headers['redelivered'] === 'true'));
+  p.write(frame('SEND', { destination: q }, 'm3'));
+  assert.deepEqual(await bodies(b, 1), ['m3']);
+  b.close();
+  p.close();
+});
+
+test('activemq.exclusive: an exclusive subscriber takes the queue over from non-exclusive ones until it leaves (ActiveMQ)', async () => {
+  const q = '/queue/excl-takeover';
+  const plain = await rawConnected(broker.ports.stomp);
+  const excl = await rawConnected(broker.ports.stomp);
+  const p = await rawConnected(broker.ports.stomp);
+  await subscribed(plain, { id: 'n', destination: q });
+  await subscribed(excl, { id: 'x', destination: q, 'activemq.exclusive': 'true' });
+  for (const m of ['e0', 'e1', 'e2', 'e3']) p.write(frame('SEND', { destination: q }, m));
+  assert.deepEqual(await bodies(excl, 4), ['e0', 'e1', 'e2', 'e3']);
+  await quiet(plain);
+  excl.write(frame('UNSUBSCRIBE', { id: 'x', receipt: 'u' }));
+  await excl.receipt('u');
+  p.write(frame('SEND', { destination: q }, 'after'));
+  assert.deepEqual(await bodies(plain, 1), ['after']);
+  await quiet(excl);
+  plain.close();
+  excl.close();
+  p.close();
+});
+
+test('activemq.exclusive standby on a queue deleted by someone else: ERROR, then close', async () => {
+  const a = await rawConnected(broker.ports.stomp);
+  const b = await rawConnected(broker.ports.stomp);
+  await subscribed(a, { id: 'a', destination: '/queue/excl-deleted', 'activemq.exclusive': 'true' });
+  await subscribed(b, { id: 'b', destination: '/queue/excl-deleted', 'activemq.exclusive': 'true' });
+  const core = broker.server().broker;
+  const admin = { user: core.authenticate('guest', 'guest', '127.0.0.1')!, connectionId: 0x7fff0001 as never };
+  vhost().deleteQueue(admin, 'excl-deleted', false, false);
+  assert.equal((await a.expect('ERROR')).headers['message'], 'Subscription cancelled');
+  assert.equal((await b.expect('ERROR')).headers['message'], 'Subscription cancelled');
+  await a.waitClosed();
+  await b.waitClosed();
 });
 
 test('consumer priority (x-priority / activemq.priority): the higher one gets the messages', async () => {
