@@ -301,3 +301,35 @@ test('RabbitMQ durable:true without auto-delete:false: durable queue, gone when 
   await a.waitClosed();
   await eventually(() => vhost().getQueue('rabbit-autodel-sub') === undefined, 'auto-delete durable subscription queue removed');
 });
+
+test('/temp-queue/x as a destination: private to its connection, same name elsewhere is another queue', async () => {
+  const a = await rawConnected(broker.ports.stomp);
+  const b = await rawConnected(broker.ports.stomp);
+  await subscribed(a, { id: 'ta', destination: '/temp-queue/inbox' });
+  await subscribed(b, { id: 'tb', destination: '/temp-queue/inbox' });
+  a.write(frame('SEND', { destination: '/temp-queue/inbox' }, 'for-a'));
+  b.write(frame('SEND', { destination: '/temp-queue/inbox' }, 'for-b'));
+  const ma = await a.expect('MESSAGE');
+  const mb = await b.expect('MESSAGE');
+  assert.equal(ma.body.toString(), 'for-a');
+  assert.equal(mb.body.toString(), 'for-b');
+  assert.equal(ma.headers['destination'], '/temp-queue/inbox');
+  await quiet(a);
+  await quiet(b);
+  a.close();
+  b.close();
+});
+
+test('x-queue-type: quorum is declared durable; an unsupported type is an ERROR precondition_failed', async () => {
+  const c = await rawConnected(broker.ports.stomp);
+  await subscribed(c, { id: 'qq', destination: '/queue/stomp-quorum', 'x-queue-type': 'quorum', 'x-delivery-limit': '5' });
+  const q = vhost().getQueue('stomp-quorum');
+  assert.equal(q?.arguments['x-queue-type'], 'quorum');
+  assert.equal(q?.arguments['x-delivery-limit'], 5);
+  assert.equal(q?.durable, true);
+  c.write(frame('SUBSCRIBE', { id: 'st', destination: '/queue/stomp-stream', 'x-queue-type': 'stream', receipt: 'st' }));
+  const e = await c.expect('ERROR');
+  assert.equal(e.headers['message'], 'precondition_failed');
+  assert.equal(e.headers['receipt-id'], 'st');
+  await c.waitClosed();
+});
