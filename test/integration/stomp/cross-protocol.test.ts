@@ -239,3 +239,27 @@ test('RPC, MQTT 5 requester -> STOMP responder: the Response Topic is shown as /
     service.close();
   }
 });
+
+test('STOMP SEND -> MQTT 5 subscriber: content-type, correlation-id, user headers and persistence map per docs/message-mapping.md', async () => {
+  const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.ports.mqtt}`, { protocolVersion: 5, clientId: 'xp-props', reconnectPeriod: 0 });
+  try {
+    await client.subscribeAsync('props/+/x', { qos: 1 });
+    const got = new Promise<{ topic: string; payload: Buffer; packet: mqtt.IPublishPacket }>((resolve) =>
+      client.once('message', (topic, payload, packet) => resolve({ topic, payload, packet })),
+    );
+    const s = await rawConnected(broker.ports.stomp);
+    s.write(frame('SEND', { destination: '/topic/props.1.x', 'content-type': 'application/json', 'correlation-id': 'corr-m', persistent: 'true', site: 'north', receipt: 'r' }, '{"v":1}'));
+    await s.receipt('r');
+    const m = await withTimeout(got, 5000, 'MQTT delivery');
+    assert.equal(m.topic, 'props/1/x');
+    assert.equal(m.payload.toString(), '{"v":1}');
+    // persistent:true is delivery mode 2, which MQTT subscribers get at QoS 1 (min with the subscription's QoS).
+    assert.equal(m.packet.qos, 1);
+    assert.equal(m.packet.properties?.contentType, 'application/json');
+    assert.equal(Buffer.from(m.packet.properties?.correlationData ?? []).toString(), 'corr-m');
+    assert.deepEqual(m.packet.properties?.userProperties?.['site'], 'north');
+    s.close();
+  } finally {
+    await client.endAsync();
+  }
+});
