@@ -333,3 +333,15 @@ test('x-queue-type: quorum is declared durable; an unsupported type is an ERROR 
   assert.equal(e.headers['receipt-id'], 'st');
   await c.waitClosed();
 });
+
+test('/queue/ with auto-delete:true (RabbitMQ): the queue goes when its last subscriber does', async () => {
+  const c = await rawConnected(broker.ports.stomp);
+  await subscribed(c, { id: 'ad', destination: '/queue/stomp-autodel', 'auto-delete': 'true', durable: 'false' });
+  const q = vhost().getQueue('stomp-autodel');
+  assert.equal(q?.autoDelete, true);
+  assert.equal(q?.durable, false);
+  c.write(frame('UNSUBSCRIBE', { id: 'ad', receipt: 'u' }));
+  await c.receipt('u');
+  await eventually(() => vhost().getQueue('stomp-autodel') === undefined, 'auto-delete queue removed');
+  c.close();
+});
