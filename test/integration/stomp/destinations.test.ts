@@ -345,3 +345,20 @@ test('/queue/ with auto-delete:true (RabbitMQ): the queue goes when its last sub
   await eventually(() => vhost().getQueue('stomp-autodel') === undefined, 'auto-delete queue removed');
   c.close();
 });
+
+test('per-message TTL: RabbitMQ expiration (ms) and ActiveMQ expires (absolute ms) expire messages in the queue', async () => {
+  const c = await rawConnected(broker.ports.stomp);
+  c.write(frame('SEND', { destination: '/queue/stomp-ttl', expiration: '1' }, 'rabbit-ttl'));
+  c.write(frame('SEND', { destination: '/queue/stomp-ttl', expires: String(Date.now() - 1000) }, 'activemq-past'));
+  c.write(frame('SEND', { destination: '/queue/stomp-ttl', expires: String(Date.now() + 60_000) }, 'activemq-future'));
+  c.write(frame('SEND', { destination: '/queue/stomp-ttl', receipt: 'r' }, 'no-ttl'));
+  await c.receipt('r');
+  await sleep(50);
+  await subscribed(c, { id: 'ttl', destination: '/queue/stomp-ttl' });
+  const got = [await c.expect('MESSAGE'), await c.expect('MESSAGE')];
+  assert.deepEqual(got.map((m) => m.body.toString()), ['activemq-future', 'no-ttl']);
+  const ttl = Number(got[0]!.headers['expiration']);
+  assert.ok(ttl > 50_000 && ttl <= 60_000, `expires became a TTL: ${ttl}`);
+  await quiet(c);
+  c.close();
+});
