@@ -30,7 +30,14 @@ export interface GroupMember {
   readonly failed: (reason: string) => void;
 }
 
-const groups = new WeakMap<VirtualHost, Map<string, GroupMember[]>>();
+/** Members in subscription order (a Map iterates in insertion order; O(1) removal). */
+interface Group {
+  readonly members: Map<Subscription, GroupMember>;
+  /** Members that asked for exclusivity; 0 = every member consumes (the common case). */
+  exclusive: number;
+}
+
+const groups = new WeakMap<VirtualHost, Map<string, Group>>();
 
 /**
  * Add a subscription to its queue's group and start consuming if it should. Throws when
@@ -43,17 +50,23 @@ export function joinGroup(vhost: VirtualHost, member: GroupMember): void {
     groups.set(vhost, byQueue);
   }
   const queue = member.sub.queue;
-  let members = byQueue.get(queue);
-  if (members === undefined) {
-    members = [];
-    byQueue.set(queue, members);
+  let group = byQueue.get(queue);
+  if (group === undefined) {
+    group = { members: new Map(), exclusive: 0 };
+    byQueue.set(queue, group);
   }
-  members.push(member);
+  group.members.set(member.sub, member);
+  if (member.exclusive) group.exclusive++;
   try {
-    reconcile(vhost, members, member);
+    if (group.exclusive === 0) {
+      // Fast path: nobody is exclusive, so this member simply consumes.
+      member.sub.consumer = vhost.consume(member.principal, queue, member.sub, member.options);
+    } else {
+      reconcile(vhost, group, member);
+    }
   } catch (e) {
-    removeMember(byQueue, queue, members, member.sub);
-    reconcile(vhost, members, undefined);
+    removeMember(byQueue, queue, group, member);
+    if (group.exclusive > 0 || member.exclusive) reconcile(vhost, group, undefined);
     throw e;
   }
 }
@@ -61,32 +74,41 @@ export function joinGroup(vhost: VirtualHost, member: GroupMember): void {
 /** The subscription ended (its consumer is already cancelled): let the next member consume. */
 export function leaveGroup(vhost: VirtualHost, sub: Subscription): void {
   const byQueue = groups.get(vhost);
-  const members = byQueue?.get(sub.queue);
-  if (byQueue === undefined || members === undefined) return;
-  if (!removeMember(byQueue, sub.queue, members, sub)) return;
-  reconcile(vhost, members, undefined);
+  const group = byQueue?.get(sub.queue);
+  const member = group?.members.get(sub);
+  if (byQueue === undefined || group === undefined || member === undefined) return;
+  removeMember(byQueue, sub.queue, group, member);
+  // Only the departure of an exclusive member can change who consumes: a non-exclusive
+  // one was either a standby or consuming alongside others.
+  if (member.exclusive) reconcile(vhost, group, undefined);
 }
 
-function removeMember(byQueue: Map<string, GroupMember[]>, queue: string, members: GroupMember[], sub: Subscription): boolean {
-  const i = members.findIndex((m) => m.sub === sub);
-  if (i < 0) return false;
-  members.splice(i, 1);
-  if (members.length === 0) byQueue.delete(queue);
-  return true;
+function removeMember(byQueue: Map<string, Group>, queue: string, group: Group, member: GroupMember): void {
+  if (!group.members.delete(member.sub)) return;
+  if (member.exclusive) group.exclusive--;
+  if (group.members.size === 0) byQueue.delete(queue);
 }
 
 /** Give consumers to exactly the members that should have one (first stop, then start). */
-function reconcile(vhost: VirtualHost, members: readonly GroupMember[], joining: GroupMember | undefined): void {
-  const holder = members.find((m) => m.exclusive && !m.sub.closed);
+function reconcile(vhost: VirtualHost, group: Group, joining: GroupMember | undefined): void {
+  let holder: GroupMember | undefined;
+  if (group.exclusive > 0) {
+    for (const m of group.members.values()) {
+      if (m.exclusive && !m.sub.closed) {
+        holder = m;
+        break;
+      }
+    }
+  }
   const wants = (m: GroupMember): boolean => !m.sub.closed && (holder === undefined || m === holder);
-  for (const m of members) {
+  for (const m of group.members.values()) {
     if (!wants(m) && m.sub.consumer !== undefined) {
       m.sub.consumer.cancel();
       m.sub.consumer = undefined;
     }
   }
   const failures: Array<[GroupMember, string]> = [];
-  for (const m of [...members]) {
+  for (const m of [...group.members.values()]) {
     if (!wants(m) || m.sub.consumer !== undefined) continue;
     try {
       m.sub.consumer = vhost.consume(m.principal, m.sub.queue, m.sub, m.options);
@@ -95,6 +117,6 @@ function reconcile(vhost: VirtualHost, members: readonly GroupMember[], joining:
       failures.push([m, e instanceof Error ? e.message : String(e)]);
     }
   }
-  // Outside the loop: failing a member ends its subscription, which leaves the group.
+  // Outside the loops: failing a member ends its subscription, which leaves the group.
   for (const [m, reason] of failures) m.failed(reason);
 }
