@@ -362,3 +362,35 @@ test('per-message TTL: RabbitMQ expiration (ms) and ActiveMQ expires (absolute m
   await quiet(c);
   c.close();
 });
+
+test('ActiveMQ durable subscription re-subscribed to another topic is replaced: old messages and old topic dropped (ActiveMQ 5.17)', async () => {
+  const connect = { 'accept-version': '1.2', host: '/', 'client-id': 'app-move' };
+  const a = await rawConnected(broker.ports.stomp, connect);
+  await subscribed(a, { id: 'd', destination: '/topic/move.a', 'activemq.subscriptionName': 'mover' });
+  a.write(frame('DISCONNECT', { receipt: 'bye' }));
+  await a.receipt('bye');
+  await a.waitClosed();
+  const p = await rawConnected(broker.ports.stomp);
+  p.write(frame('SEND', { destination: '/topic/move.a', receipt: 'old' }, 'old-a'));
+  await p.receipt('old');
+  assert.equal(vhost().getQueue('app-move.mover')?.messageCount, 1);
+  const b = await rawConnected(broker.ports.stomp, connect);
+  await subscribed(b, { id: 'd', destination: '/topic/move.b', 'activemq.subscriptionName': 'mover' });
+  p.write(frame('SEND', { destination: '/topic/move.a' }, 'new-a'));
+  p.write(frame('SEND', { destination: '/topic/move.b' }, 'new-b'));
+  assert.equal((await b.expect('MESSAGE')).body.toString(), 'new-b');
+  await quiet(b);
+  // Same topic again: nothing is dropped.
+  b.write(frame('DISCONNECT', { receipt: 'bye2' }));
+  await b.receipt('bye2');
+  await b.waitClosed();
+  p.write(frame('SEND', { destination: '/topic/move.b', receipt: 'kept' }, 'kept-b'));
+  await p.receipt('kept');
+  const c = await rawConnected(broker.ports.stomp, connect);
+  await subscribed(c, { id: 'd', destination: '/topic/move.b', 'activemq.subscriptionName': 'mover' });
+  assert.equal((await c.expect('MESSAGE')).body.toString(), 'kept-b');
+  c.write(frame('UNSUBSCRIBE', { id: 'd', 'activemq.subscriptionName': 'mover', receipt: 'u' }));
+  await c.receipt('u');
+  c.close();
+  p.close();
+});

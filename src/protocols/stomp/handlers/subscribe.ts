@@ -170,6 +170,8 @@ function bindOwnQueue(
   if (durable) {
     if (vhost.getQueue(queue) === undefined) {
       vhost.declareQueue(conn.principal, queue, { durable: true, exclusive: false, autoDelete, arguments: queueArguments(h) }, false);
+    } else if (amqName !== undefined) {
+      replaceChangedSubscription(conn, queue, exchange, key);
     }
   } else {
     queue = vhost.declareQueue(conn.principal, queue, { durable: false, exclusive: true, autoDelete: true, arguments: queueArguments(h) }, false).name;
@@ -189,6 +191,21 @@ function bindOwnQueue(
     throw e;
   }
   return { queue, cleanup: { deleteQueue: !durable, durable, binding } };
+}
+
+/**
+ * JMS durable subscription semantics (ActiveMQ 5.17 checked): subscribing again under the
+ * same client-id and name but to another topic replaces the subscription; the messages
+ * kept for the old topic are discarded and the old topic no longer feeds it.
+ */
+function replaceChangedSubscription(conn: StompConnection, queue: string, exchange: string, key: string): void {
+  const vhost = conn.vhost;
+  const stale = vhost
+    .listBindings()
+    .filter((b) => b.destinationKind === 'queue' && b.destination === queue && b.source !== '' && !(b.source === exchange && b.routingKey === key));
+  if (stale.length === 0) return;
+  for (const b of stale) vhost.unbind(conn.principal, b);
+  vhost.purgeQueue(conn.principal, queue);
 }
 
 function dropQueue(conn: StompConnection, queue: string): void {
