@@ -52,7 +52,8 @@ export class Channel {
 
   // ---- content assembly (§4.2.6) ----
   private expect = Expect.Method;
-  private publishMethod: MethodOf<'basic.publish'> | undefined;
+  /** The method the content belongs to: basic.publish, or a server-only content method a client sent. */
+  private publishMethod: MethodOf<'basic.publish'> | MethodOf<'basic.deliver'> | MethodOf<'basic.get-ok'> | MethodOf<'basic.return'> | undefined;
   private properties: BasicProperties = {};
   private bodySize = 0;
   private bodyFirst: Buffer | undefined;
@@ -130,7 +131,9 @@ export class Channel {
   }
 
   private onMethod(m: AnyMethod): void {
-    if (m.name === 'basic.publish') {
+    // Content-bearing methods are followed by a header and body (§4.2.6), whoever may
+    // send them: RabbitMQ assembles the content before it refuses a server-only one.
+    if (m.name === 'basic.publish' || m.name === 'basic.deliver' || m.name === 'basic.get-ok' || m.name === 'basic.return') {
       this.publishMethod = m;
       this.expect = Expect.Header;
       return;
@@ -206,6 +209,10 @@ export class Channel {
     const m = this.publishMethod!;
     const props = this.properties;
     this.resetContent();
+    if (m.name !== 'basic.publish') {
+      const spec = methodSpec(m.name);
+      throw new AmqpError(503, 'unimplemented method', spec.classId, spec.methodId);
+    }
     publish(this, m, props, body);
   }
 
