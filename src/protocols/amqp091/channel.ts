@@ -104,6 +104,8 @@ export class Channel {
       }
       return;
     }
+    // Errors while content is being assembled name the content's method (RabbitMQ).
+    const content = this.publishMethod;
     try {
       switch (this.expect) {
         case Expect.Method:
@@ -125,7 +127,7 @@ export class Channel {
           return;
       }
     } catch (e) {
-      const m = f.type === FRAME_METHOD ? methodSpec(f.method.name) : PUBLISH;
+      const m = content !== undefined ? methodSpec(content.name) : f.type === FRAME_METHOD ? methodSpec(f.method.name) : PUBLISH;
       this.fail(toAmqpError(e, m.classId, m.methodId));
     }
   }

@@ -89,6 +89,23 @@ test('content body before the header: 505 UNEXPECTED_FRAME', async () => {
   await stillServes();
 });
 
+test('a method where the content body belongs: 505 naming basic.publish', async () => {
+  const c = await RawAmqp.handshake(b.ports.amqp);
+  c.method(1, 'channel.open', {});
+  await c.expectMethod('channel.open-ok');
+  c.method(1, 'basic.publish', { exchange: '', routingKey: 'x' });
+  c.encoder().header(1, 10, {});
+  c.encoder().flush();
+  c.method(1, 'basic.qos', { prefetchCount: 1 });
+  const m = await c.nextMethodArgs();
+  assert.ok(m.name === 'connection.close');
+  assert.equal(m.replyCode, 505);
+  assert.equal(m.replyText, 'UNEXPECTED_FRAME - expected content body, got non content body frame instead');
+  // RabbitMQ names the method the content belongs to
+  assert.deepEqual([m.classId, m.methodId], [60, 40]);
+  await stillServes();
+});
+
 test('a content header with no method before it: 505', async () => {
   const c = await RawAmqp.handshake(b.ports.amqp);
   c.method(1, 'channel.open', {});

@@ -133,6 +133,7 @@ test('server-only methods from a client: 503 unimplemented, content methods afte
   assert.ok(m.name === 'connection.close');
   assert.equal(m.replyCode, 505);
   assert.equal(m.replyText, 'UNEXPECTED_FRAME - expected content header for class 60, got non content header frame instead');
+  assert.deepEqual([m.classId, m.methodId], [60, 60], 'names basic.deliver, as RabbitMQ');
   c.destroy();
   // with its content it is 503 like the others
   c = await openChannel();
