@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import type { ConsumeMessage, GetMessage, Message } from 'amqplib';
 import { startTestBroker, type TestBroker } from '../../helpers/broker.js';
 import { PROTOCOL_HEADER } from '../../../src/codecs/amqp091/index.js';
-import { channel, confirmChannel, connect, errorOf, sleep, waitFor } from './helpers.js';
+import amqp from 'amqplib';
+import { amqpUrl, channel, confirmChannel, connect, errorOf, sleep, waitFor } from './helpers.js';
 import { RawAmqp } from './raw-amqp.js';
 
 let b: TestBroker;
@@ -440,4 +441,29 @@ test('publisher confirms coalesce runs with multiple=true, acks and nacks in seq
   }
   assert.deepEqual(confirms, ['ack:3:true', 'nack:6:true']);
   raw.destroy();
+});
+
+test('virtual hosts: the default is /, another vhost has its own queues and exchanges', async () => {
+  const broker = b.server().broker;
+  broker.addVhost('tenant-a');
+  broker.setPermissions('guest', 'tenant-a', { configure: '.*', write: '.*', read: '.*' });
+  const root = await connect(b);
+  const ta = (await amqp.connect(amqpUrl(b, 'tenant-a'))) as amqp.ChannelModel;
+  const rch = await channel(root);
+  const tch = await channel(ta);
+  await rch.assertQueue('same-name');
+  await tch.assertQueue('same-name');
+  await tch.assertExchange('only-in-a', 'fanout');
+  rch.sendToQueue('same-name', Buffer.from('in /'));
+  tch.sendToQueue('same-name', Buffer.from('in tenant-a'));
+  await sleep(30);
+  assert.equal(((await rch.get('same-name', { noAck: true })) as GetMessage).content.toString(), 'in /');
+  assert.equal(((await tch.get('same-name', { noAck: true })) as GetMessage).content.toString(), 'in tenant-a');
+  const e = await errorOf(rch.checkExchange('only-in-a'));
+  assert.equal(e.code, 404);
+  assert.match(e.message, /no exchange 'only-in-a' in vhost '\/'/);
+  const e2 = await errorOf(tch.checkQueue('not-here'));
+  assert.match(e2.message, /no queue 'not-here' in vhost 'tenant-a'/);
+  await ta.close();
+  await root.close();
 });
