@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import amqp from 'amqplib';
 import { PROTOCOL_HEADER } from '../../../src/codecs/amqp091/index.js';
@@ -52,4 +52,18 @@ test('wharf start --config: YAML users and limits, environment over YAML, flags 
     await broker.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("the README's first command starts the broker, its second runs the suite, and .ci/run runs exactly that", () => {
+  const root = process.cwd();
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const blocks = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!.trim());
+  assert.equal(blocks[0], 'npm ci && npm start');
+  assert.equal(blocks[1], 'npm ci && npm test');
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string>; bin: Record<string, string> };
+  assert.match(pkg.scripts['start']!, /wharf\.js start$/);
+  assert.match(pkg.scripts['test']!, /scripts\/run-tests\.mjs$/);
+  assert.equal(pkg.bin['wharf'], 'bin/wharf.js');
+  const ci = readFileSync(join(root, '.ci/run'), 'utf8').split('\n').filter((l) => l.trim() !== '' && !l.trim().startsWith('#'));
+  assert.equal(ci[ci.length - 1]!.trim(), blocks[1]);
 });
