@@ -467,3 +467,28 @@ test('virtual hosts: the default is /, another vhost has its own queues and exch
   await ta.close();
   await root.close();
 });
+
+test('tx: a publish to a missing or internal exchange fails when it arrives, not at commit (as RabbitMQ)', async () => {
+  const c = await connect(b);
+  const setup = await channel(c);
+  await setup.assertExchange('tx-internal', 'fanout', { internal: true });
+  await c.close();
+  for (const [exchange, code, text] of [
+    ['tx-no-such-x', 404, "NOT_FOUND - no exchange 'tx-no-such-x' in vhost '/'"],
+    ['tx-internal', 403, "ACCESS_REFUSED - cannot publish to internal exchange 'tx-internal' in vhost '/'"],
+  ] as const) {
+    const raw = await RawAmqp.handshake(b.ports.amqp);
+    raw.method(1, 'channel.open', {});
+    await raw.expectMethod('channel.open-ok');
+    raw.method(1, 'tx.select', {});
+    await raw.expectMethod('tx.select-ok');
+    raw.encoder().content(1, 'basic.publish', { exchange, routingKey: 'k' }, {}, Buffer.from('x'));
+    raw.encoder().flush();
+    const m = await raw.nextMethodArgs();
+    assert.ok(m.name === 'channel.close', m.name);
+    assert.equal(m.replyCode, code);
+    assert.equal(m.replyText, text);
+    assert.deepEqual([m.classId, m.methodId], [60, 40]);
+    raw.destroy();
+  }
+});
