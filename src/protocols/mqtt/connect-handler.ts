@@ -109,7 +109,11 @@ export function handleConnect(c: MqttConnection, p: ConnectPacket): void {
   if (p.will !== undefined) {
     const bad = checkWill(c, p.will);
     if (bad !== undefined) {
-      refuse(c, bad, 'invalid will');
+      // 3.1/3.1.1 have no return code for a bad will topic: a CONNECT that breaks the
+      // rules is closed without CONNACK [MQTT-3.1.4-1] (Mosquitto does the same); 5.0
+      // names the reason in CONNACK (0x90, 0x99, 0x9A are CONNACK codes, §3.2.2.2).
+      if (!v5) c.fail(bad, 'invalid will');
+      else refuse(c, bad, 'invalid will');
       return;
     }
   }

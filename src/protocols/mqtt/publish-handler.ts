@@ -147,7 +147,7 @@ export function handlePublish(c: MqttConnection, p: PublishPacket): void {
   // A retained message was also written to the durable retained queue: confirm it only once
   // that is on disk too (DESIGN §3), even when the publish itself reached no durable queue.
   const needsSync = result.needsSync || (p.retain && limits.retainAvailable);
-  ackWith(c, p, reason, reason === ReasonCode.QuotaExceeded ? 'queue full' : undefined, needsSync);
+  ackWith(c, p, reason, reason === ReasonCode.Success ? undefined : reason === ReasonCode.QuotaExceeded ? 'queue full' : 'no matching subscribers', needsSync);
 }
 
 function ackWith(c: MqttConnection, p: PublishPacket, reason: number, text: string | undefined, needsSync: boolean): void {
@@ -165,5 +165,6 @@ function ackWith(c: MqttConnection, p: PublishPacket, reason: number, text: stri
 export function handlePubrel(c: MqttConnection, p: AckPacket): void {
   const known = c.session!.inboundQos2.delete(p.packetId);
   const reason = known || c.level < 5 ? ReasonCode.Success : ReasonCode.PacketIdentifierNotFound;
-  c.inbound.queue(encodeAck(c.level, PacketType.PUBCOMP, p.packetId, reason), false, false);
+  const props = reason === ReasonCode.Success ? undefined : c.reasonProps('unknown packet identifier');
+  c.inbound.queue(encodeAck(c.level, PacketType.PUBCOMP, p.packetId, reason, props), false, false);
 }
