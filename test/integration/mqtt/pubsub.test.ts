@@ -1,7 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestBroker, type TestBroker } from '../../helpers/broker.js';
-import { connectClient, endAll, Inbox, TRANSPORTS } from './helpers.js';
+import { encodeAck, encodeSubscribe, type PublishPacket } from '../../../src/codecs/mqtt/index.js';
+import { connectClient, endAll, Inbox, nextOf, rawConnect, TRANSPORTS } from './helpers.js';
 
 let broker: TestBroker;
 before(async () => {
@@ -92,4 +93,39 @@ describe('server shutdown', () => {
     assert.equal(await reason, 0x8b, 'Server shutting down');
     await endAll(c);
   });
+});
+
+describe('outbound in-flight window (maxInflightOutbound, the 3.1.1 window)', () => {
+  let narrow: TestBroker;
+  before(async () => {
+    narrow = await startTestBroker({ config: { limits: { mqtt: { maxInflightOutbound: 2 } } } });
+  });
+  after(async () => {
+    await narrow.stop();
+  });
+
+  for (const transport of TRANSPORTS) {
+    test(`3.1.1 over ${transport}: at most 2 unacknowledged QoS 1/2 deliveries; a QoS 2 slot is freed by PUBCOMP, not PUBREC`, async () => {
+      const { raw } = await rawConnect(narrow, transport, 4, `win-${transport}`);
+      const pub = await connectClient(narrow, transport, { clientId: `win-pub-${transport}` });
+      try {
+        raw.write(encodeSubscribe(4, { packetId: 1, properties: {}, subscriptions: [{ topicFilter: `win/${transport}`, qos: 2, noLocal: false, retainAsPublished: false, retainHandling: 0 }] }));
+        await nextOf(raw, 9);
+        for (let i = 0; i < 5; i++) await pub.publishAsync(`win/${transport}`, String(i), { qos: 2 });
+        const a = await nextOf<PublishPacket>(raw, 3);
+        const b = await nextOf<PublishPacket>(raw, 3);
+        await assert.rejects(raw.next(300), /timed out/, 'a third delivery waits');
+        raw.write(encodeAck(4, 5, a.packetId)); // PUBREC
+        assert.equal((await nextOf(raw, 6)).type, 6, 'PUBREL');
+        await assert.rejects(raw.next(300), /timed out/, 'the PUBREL exchange still holds the slot');
+        raw.write(encodeAck(4, 7, a.packetId)); // PUBCOMP
+        const c = await nextOf<PublishPacket>(raw, 3);
+        assert.deepEqual([a, b, c].map((p) => p.payload.toString()), ['0', '1', '2']);
+        assert.equal(new Set([a.packetId, b.packetId, c.packetId]).size, 3, 'distinct packet ids while in flight');
+      } finally {
+        raw.close();
+        await endAll(pub);
+      }
+    });
+  }
 });
