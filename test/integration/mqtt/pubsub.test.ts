@@ -64,6 +64,26 @@ for (const transport of TRANSPORTS) {
   }
 }
 
+describe('payloads', () => {
+  for (const transport of TRANSPORTS) {
+    test(`empty, 4 KiB + 1 and 1 MiB payloads arrive intact over ${transport}`, async () => {
+      const sub = await connectClient(broker, transport, { protocolVersion: 5, clientId: `big-sub-${transport}` });
+      const pub = await connectClient(broker, transport, { protocolVersion: 4, clientId: `big-pub-${transport}` });
+      try {
+        const inbox = new Inbox(sub);
+        await sub.subscribeAsync(`big/${transport}`, { qos: 1 });
+        const bodies = [Buffer.alloc(0), Buffer.alloc(4097, 7), Buffer.from(Array.from({ length: 1 << 20 }, (_, i) => (i * 31) & 0xff))];
+        for (const b of bodies) await pub.publishAsync(`big/${transport}`, b, { qos: 1 });
+        const got = await inbox.waitFor(3, 10_000);
+        assert.deepEqual(got.map((m) => m.payload.length), bodies.map((b) => b.length));
+        for (let i = 0; i < bodies.length; i++) assert.ok(got[i]!.payload.equals(bodies[i]!), `payload ${i} intact`);
+      } finally {
+        await endAll(sub, pub);
+      }
+    });
+  }
+});
+
 describe('MQTT 3.1 (MQIsdp)', () => {
   for (const transport of TRANSPORTS) {
     test(`MQTT.js with protocol level 3 over ${transport} publishes and subscribes`, async () => {
