@@ -20,6 +20,7 @@ import {
   type SubackPacket,
   type UnsubackPacket,
 } from '../../../src/codecs/mqtt/index.js';
+import type { ConnectionId } from '../../../src/core/api.js';
 import { startTestBroker, type TestBroker } from '../../helpers/broker.js';
 import { connectClient, connectPacket, connectWithConnack, endAll, Inbox, nextOf, rawConnect, RawClient, sleep, TRANSPORTS, type Transport } from './helpers.js';
 
@@ -145,6 +146,34 @@ for (const transport of TRANSPORTS) {
         assert.deepEqual((await nextOf<SubackPacket>(raw, 9)).properties, {});
       } finally {
         raw.close();
+      }
+    });
+
+    test('a queue that refuses the message (x-overflow reject-publish): PUBACK and PUBREC 0x97 with a reason string', async () => {
+      const core = broker.server().broker;
+      const user = core.authenticate('guest', 'guest', '127.0.0.1')!;
+      const vhost = core.getVhost('/')!;
+      const p = { user, connectionId: 0x7fff_0101 as ConnectionId };
+      const q = `full-${T}`;
+      vhost.declareQueue(p, q, { durable: false, exclusive: false, autoDelete: false, arguments: { 'x-max-length': 1, 'x-overflow': 'reject-publish' } }, false);
+      vhost.bind(p, { source: 'amq.topic', destinationKind: 'queue', destination: q, routingKey: `full.${T}`, arguments: {} });
+      const { raw } = await raw5(broker, T, `full-${T}`);
+      try {
+        raw.write(encodePublish(5, `full/${T}`, 1, false, false, 1, {}, Buffer.from('fits')));
+        assert.equal((await nextOf<AckPacket>(raw, 4)).reasonCode, 0);
+        raw.write(encodePublish(5, `full/${T}`, 1, false, false, 2, {}, Buffer.from('over')));
+        const puback = await nextOf<AckPacket>(raw, 4);
+        assert.equal(puback.reasonCode, 0x97, 'Quota exceeded');
+        assert.match(puback.properties.reasonString ?? '', /full/);
+        raw.write(encodePublish(5, `full/${T}`, 2, false, false, 3, {}, Buffer.from('over')));
+        const pubrec = await nextOf<AckPacket>(raw, 5);
+        assert.equal(pubrec.reasonCode, 0x97);
+        // A failed PUBREC ends the exchange: the id is not held [MQTT-4.3.3-4].
+        raw.write(encodeAck(5, 6, 3));
+        assert.equal((await nextOf<AckPacket>(raw, 7)).reasonCode, 0x92);
+      } finally {
+        raw.close();
+        vhost.deleteQueue(p, q, false, false);
       }
     });
 

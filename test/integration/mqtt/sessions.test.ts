@@ -152,6 +152,17 @@ for (const transport of TRANSPORTS) {
       }
     });
 
+    test('an expiry above our maximum (86400 s) is lowered and CONNACK says so; an accepted one is not echoed', async () => {
+      const high = await connectWithConnack(broker, transport, { protocolVersion: 5, clientId: `exp-max-${transport}`, properties: { sessionExpiryInterval: 0xffffffff } });
+      const ok = await connectWithConnack(broker, transport, { protocolVersion: 5, clientId: `exp-ok-${transport}`, properties: { sessionExpiryInterval: 600 } });
+      try {
+        assert.equal(high.connack.properties?.sessionExpiryInterval, 86400);
+        assert.equal(ok.connack.properties?.sessionExpiryInterval, undefined);
+      } finally {
+        await endAll(high.client, ok.client);
+      }
+    });
+
     test('expiry 0 ends the session with the connection', async () => {
       const id = `exp-zero-${transport}`;
       const a = await connectClient(broker, transport, { protocolVersion: 5, clientId: id, clean: false });
