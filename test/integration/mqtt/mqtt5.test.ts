@@ -197,6 +197,26 @@ for (const transport of TRANSPORTS) {
       }
     });
 
+    test("reason strings are left out when they would exceed the client's Maximum Packet Size", async () => {
+      const { raw } = await raw5(broker, T, `rs-small-${T}`, { maximumPacketSize: 24 });
+      try {
+        raw.write(encodeSubscribe(5, { packetId: 1, properties: {}, subscriptions: [sub('bad/#/x', 1)] }));
+        const suback = await nextOf<SubackPacket>(raw, 9);
+        assert.deepEqual(suback.reasonCodes, [0x8f]);
+        assert.equal(suback.properties.reasonString, undefined, '[MQTT-3.9.2-1]');
+        raw.write(encodePublish(5, 'nobody/listens', 1, false, false, 2, {}, Buffer.from('x')));
+        const puback = await nextOf<AckPacket>(raw, 4);
+        assert.equal(puback.reasonCode, 0x10);
+        assert.equal(puback.properties.reasonString, undefined, '[MQTT-3.4.2-2]');
+        raw.write(encodePublish(5, 'a/+', 0, false, false, 0, {}, Buffer.from('x')));
+        const d = (await raw.untilClosed()).find((p) => p.type === 14) as DisconnectPacket;
+        assert.equal(d.reasonCode, 0x90);
+        assert.equal(d.properties.reasonString, undefined, '[MQTT-3.14.2-3]');
+      } finally {
+        raw.close();
+      }
+    });
+
     test('a protocol violation gets DISCONNECT with reason code and reason string', async () => {
       const { raw } = await raw5(broker, T, `rs-raw-${T}`);
       try {
