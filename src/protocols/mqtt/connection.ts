@@ -50,6 +50,8 @@ export class MqttConnection implements SessionOwner {
   private willSuppressed = false;
   /** MQTT 5 Request Problem Information = 0: no reason strings except on CONNACK/PUBLISH/DISCONNECT [MQTT-3.1.2-29]. */
   problemInformation = true;
+  /** Largest PUBLISH payload accepted: the broker's maxMessageSize (set at CONNECT). */
+  maxPayloadSize = Number.MAX_SAFE_INTEGER;
   /** MQTT 5 inbound topic aliases (§3.3.2.3.4). */
   readonly inboundAliases = new Map<number, string>();
 

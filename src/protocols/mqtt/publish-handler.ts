@@ -99,6 +99,9 @@ export function handlePublish(c: MqttConnection, p: PublishPacket): void {
   const bad = checkTopicName(topic, limits);
   if (bad !== undefined) throw new MqttFailure(topic.length === 0 && v5 ? ReasonCode.ProtocolError : bad, 'invalid topic name');
 
+  // The broker's message size limit (RabbitMQ max_message_size): 5.0 DISCONNECT 0x95, 3.1.1 close.
+  if (p.payload.length > c.maxPayloadSize) throw new MqttFailure(ReasonCode.PacketTooLarge, `message of ${p.payload.length} bytes exceeds the maximum of ${c.maxPayloadSize}`);
+
   const qos = p.qos;
   if (qos === 2 && s.inboundQos2.has(p.packetId)) {
     // A resend of a QoS 2 message we already hold: PUBREC again, do not route it twice (§4.3.3).

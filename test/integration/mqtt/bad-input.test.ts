@@ -37,6 +37,10 @@ after(async () => {
   await broker.stop();
 });
 
+/** A whole PUBLISH (encodePublish leaves payloads over PUBLISH_INLINE_MAX for the caller to write). */
+const publishBytes = (level: 4 | 5, topic: string, qos: 0 | 1, packetId: number, payload: Buffer): Buffer =>
+  Buffer.concat([encodePublish(level, topic, qos, false, false, packetId, level === 5 ? {} : undefined, payload), payload]);
+
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const filters = (n: number, prefix: string) =>
   Array.from({ length: n }, (_, i) => ({ topicFilter: `${prefix}/${i}`, qos: 0 as const, noLocal: false, retainAsPublished: false, retainHandling: 0 as const }));
@@ -216,6 +220,40 @@ for (const transport of TRANSPORTS) {
     });
   });
 }
+
+describe("the broker's maxMessageSize applies to MQTT payloads", () => {
+  let capped: TestBroker;
+  before(async () => {
+    capped = await startTestBroker({ config: { limits: { maxMessageSize: 10_000 } } });
+  });
+  after(async () => {
+    await capped.stop();
+  });
+
+  for (const transport of TRANSPORTS) {
+    test(`over ${transport}: announced in CONNACK; a larger payload gets 5.0 DISCONNECT 0x95, 3.1.1 a close`, async () => {
+      const { raw, connack } = await rawConnect(capped, transport, 5, `cap5-${transport}`);
+      try {
+        assert.equal(connack.properties.maximumPacketSize, 10_000 + 128 * 1024, 'payload limit plus room for topic and properties');
+        raw.write(publishBytes(5, 'cap/t', 1, 1, Buffer.alloc(10_000)));
+        assert.equal((await nextOf(raw, 4)).type, 4, 'a payload of exactly the limit is accepted');
+        raw.write(publishBytes(5, 'cap/t', 1, 2, Buffer.alloc(10_001)));
+        const got = await raw.untilClosed();
+        assert.equal(got.length, 1);
+        assert.equal((got[0] as DisconnectPacket).reasonCode, 0x95);
+      } finally {
+        raw.close();
+      }
+      const { raw: raw4 } = await rawConnect(capped, transport, 4, `cap4-${transport}`);
+      try {
+        raw4.write(publishBytes(4, 'cap/t', 0, 0, Buffer.alloc(10_001)));
+        assert.deepEqual(await raw4.untilClosed(), []);
+      } finally {
+        raw4.close();
+      }
+    });
+  }
+});
 
 describe('after all the bad input', () => {
   test('the bystander connections and the broker are unaffected', async () => {
