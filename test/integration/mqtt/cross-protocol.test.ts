@@ -223,6 +223,13 @@ for (const transport of TRANSPORTS) {
         assert.deepEqual(p5.packet.properties?.correlationData, Buffer.from('corr-7'));
         const left = p5.packet.properties?.messageExpiryInterval ?? 0;
         assert.ok(left > 80 && left <= 90, `expiration 90000 ms -> Message Expiry Interval ${left}`);
+        // An application timestamp an hour old says nothing about when the message arrived:
+        // it must not make the message look expired to MQTT 5 subscribers.
+        ch.publish('amq.topic', `amqpin.${transport}.old.x`, Buffer.from('old timestamp'), { persistent: true, expiration: '60000', timestamp: Math.floor(Date.now() / 1000) - 3600 });
+        const got = await i5.waitFor(3);
+        assert.equal(got[2]?.payload.toString(), 'old timestamp');
+        const left2 = got[2]?.packet.properties?.messageExpiryInterval ?? 0;
+        assert.ok(left2 > 50 && left2 <= 60, `expiration 60000 ms -> Message Expiry Interval ${left2}`);
       } finally {
         await endAll(m4, m5);
         await conn.close();
