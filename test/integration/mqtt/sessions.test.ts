@@ -12,6 +12,12 @@ after(async () => {
   await broker.stop();
 });
 
+const subscribeBytes = (level: 4 | 5, packetId: number, topicFilter: string, qos: 0 | 1 | 2): Buffer =>
+  encodeSubscribe(level, { packetId, properties: {}, subscriptions: [{ topicFilter, qos, noLocal: false, retainAsPublished: false, retainHandling: 0 }] });
+
+/** CONNECT options of a persistent session at each level (3.1.1 clean session 0; 5.0 expiry > 0). */
+const persistentRaw = (level: 4 | 5) => (level === 5 ? { clean: false, properties: { sessionExpiryInterval: 300 } } : { clean: false });
+
 
 for (const transport of TRANSPORTS) {
   for (const protocolVersion of [4, 5] as const) {
@@ -55,6 +61,33 @@ for (const transport of TRANSPORTS) {
         }
       });
 
+      test('a takeover with a persistent session hands over its subscriptions and unacknowledged messages', async () => {
+        const id = `take-keep-${tag}`;
+        const topic = `${tag}/take-keep`;
+        const { raw } = await rawConnect(broker, transport, protocolVersion, id, persistentRaw(protocolVersion));
+        raw.write(subscribeBytes(protocolVersion, 1, topic, 1));
+        await nextOf<SubackPacket>(raw, 9);
+        const pub = await connectClient(broker, transport, { clientId: `take-keep-pub-${tag}` });
+        await pub.publishAsync(topic, 'in flight', { qos: 1 });
+        const first = await nextOf<PublishPacket>(raw, 3); // not acknowledged
+        const { client: second, connack, inbox } = await connectWithConnack(broker, transport, { protocolVersion, clientId: id, ...persistent });
+        try {
+          assert.equal(connack.sessionPresent, true, 'the session is taken over, not replaced');
+          const rest = await raw.untilClosed();
+          if (protocolVersion === 5) assert.equal((rest[0] as { reasonCode?: number }).reasonCode, 0x8e);
+          else assert.deepEqual(rest, []);
+          const [again] = await inbox.waitFor(1);
+          assert.equal(again?.payload.toString(), 'in flight');
+          assert.equal(again?.packet.dup, true);
+          assert.equal(again?.packet.messageId, first.packetId);
+          await pub.publishAsync(topic, 'after', { qos: 1 });
+          assert.equal((await inbox.waitFor(2))[1]?.payload.toString(), 'after', 'the subscription came along');
+        } finally {
+          raw.close();
+          await endAll(second, pub);
+        }
+      });
+
       test('a second connection with the same client id takes over; the first is closed', async () => {
         const id = `take-${tag}`;
         const first = await connectClient(broker, transport, { protocolVersion, clientId: id });
@@ -77,11 +110,6 @@ for (const transport of TRANSPORTS) {
   }
 }
 
-const subscribeBytes = (level: 4 | 5, packetId: number, topicFilter: string, qos: 0 | 1 | 2): Buffer =>
-  encodeSubscribe(level, { packetId, properties: {}, subscriptions: [{ topicFilter, qos, noLocal: false, retainAsPublished: false, retainHandling: 0 }] });
-
-/** CONNECT options of a persistent session at each level (3.1.1 clean session 0; 5.0 expiry > 0). */
-const persistentRaw = (level: 4 | 5) => (level === 5 ? { clean: false, properties: { sessionExpiryInterval: 300 } } : { clean: false });
 
 for (const transport of TRANSPORTS) {
   describe(`client identifiers over ${transport}`, () => {
