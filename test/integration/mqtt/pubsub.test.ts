@@ -105,13 +105,15 @@ describe('MQTT 3.1 (MQIsdp)', () => {
 });
 
 describe('server shutdown', () => {
-  test('MQTT 5 clients get DISCONNECT 0x8B when the broker stops', async () => {
+  test('MQTT 5 clients get DISCONNECT 0x8B when the broker stops (TCP and WebSocket)', async () => {
     const b = await startTestBroker();
-    const c = await connectClient(b, 'tcp', { protocolVersion: 5, clientId: 'bye' });
-    const reason = new Promise<number | undefined>((resolve) => c.once('disconnect', (p) => resolve(p.reasonCode)));
+    const clients = await Promise.all(
+      TRANSPORTS.map((t) => connectClient(b, t, { protocolVersion: 5, clientId: `bye-${t}` })),
+    );
+    const reasons = clients.map((c) => new Promise<number | undefined>((resolve) => c.once('disconnect', (p) => resolve(p.reasonCode))));
     await b.stop();
-    assert.equal(await reason, 0x8b, 'Server shutting down');
-    await endAll(c);
+    assert.deepEqual(await Promise.all(reasons), [0x8b, 0x8b], 'Server shutting down');
+    await endAll(...clients);
   });
 });
 
