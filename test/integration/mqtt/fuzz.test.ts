@@ -17,6 +17,7 @@ import {
 } from '../../../src/codecs/mqtt/index.js';
 import { startTestBroker, type TestBroker } from '../../helpers/broker.js';
 import { connectClient, endAll, Inbox, RawClient, TRANSPORTS } from './helpers.js';
+import { seededRandom } from '../../helpers/random.js';
 
 let broker: TestBroker;
 before(async () => {
@@ -26,17 +27,6 @@ after(async () => {
   await broker.stop();
 });
 
-/** mulberry32: small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function validSession(level: ProtocolLevel, id: string): Buffer[] {
   const props = level === 5 ? { userProperties: [['k', 'v']] as Array<[string, string]>, contentType: 'x' } : {};
@@ -81,7 +71,7 @@ function mutate(rand: () => number, packets: Buffer[]): Buffer {
 
 for (const transport of TRANSPORTS) {
   test(`the ${transport} listener survives random and mutated input and keeps serving`, async () => {
-    const rand = prng(transport === 'tcp' ? 0x5eed : 0x5eed + 1);
+    const rand = seededRandom(transport === 'tcp' ? 0x5eed : 0x5eed + 1);
     const watcher = await connectClient(broker, transport, { clientId: `fuzz-watcher-${transport}` });
     const inbox = new Inbox(watcher);
     await watcher.subscribeAsync('watch/t', { qos: 1 });
