@@ -25,6 +25,10 @@ const DELIVER_SPEC = methodSpec('basic.deliver');
 export class FrameEncoder extends WireWriter {
   /** Start of the bytes not yet handed to the sink. */
   private start = 0;
+  /** Bumped whenever bytes move to a new chunk; a rollback is only safe within one generation. */
+  private generation = 0;
+  /** A failed encode could not be rolled back: the output stream is unusable. */
+  broken = false;
   /** Largest frame the peer accepts (0 = unlimited); bodies are split to fit. */
   frameMax = FRAME_MIN_SIZE;
 
@@ -45,6 +49,7 @@ export class FrameEncoder extends WireWriter {
     // Complete frames before the one being written go out first.
     if (this.origin > this.start) this.sink(this.buf.subarray(this.start, this.origin));
     const used = this.pos - this.origin;
+    this.generation++;
     const next = Buffer.allocUnsafe(Math.max(this.chunkSize, used + n));
     this.buf.copy(next, 0, this.origin, this.pos);
     this.buf = next;
@@ -81,10 +86,33 @@ export class FrameEncoder extends WireWriter {
     this.origin = this.pos;
   }
 
+  /**
+   * Run an encode that may throw (a string too long for a short string, a value a
+   * field table cannot hold): on failure the partial frames are discarded, so the
+   * output stays well-formed; if that is impossible `broken` is set.
+   */
+  private atomic(fn: () => void): void {
+    const gen = this.generation;
+    const at = this.pos;
+    try {
+      fn();
+    } catch (e) {
+      if (gen === this.generation && at >= this.start) {
+        this.pos = at;
+        this.origin = at;
+      } else {
+        this.broken = true;
+      }
+      throw e;
+    }
+  }
+
   method<N extends MethodName>(channel: number, name: N, args: MethodInput<N>): void {
-    this.begin(FRAME_METHOD, channel);
-    encodeMethodPayload(this, methodSpec(name), args as Readonly<Record<string, unknown>>);
-    this.end();
+    this.atomic(() => {
+      this.begin(FRAME_METHOD, channel);
+      encodeMethodPayload(this, methodSpec(name), args as Readonly<Record<string, unknown>>);
+      this.end();
+    });
   }
 
   header(channel: number, bodySize: number, properties: BasicProperties): void {
@@ -97,7 +125,7 @@ export class FrameEncoder extends WireWriter {
   body(channel: number, body: Buffer): void {
     const max = this.frameMax === 0 ? body.length : this.frameMax - FRAME_OVERHEAD;
     for (let off = 0; off < body.length; off += max) {
-      const piece = body.subarray(off, Math.min(body.length, off + max));
+      const piece = off === 0 && body.length <= max ? body : body.subarray(off, Math.min(body.length, off + max));
       this.begin(FRAME_BODY, channel);
       this.buf.writeUInt32BE(piece.length, this.origin + 3);
       if (piece.length <= COPY_BODY_MAX) {
@@ -114,8 +142,12 @@ export class FrameEncoder extends WireWriter {
 
   /** A content-carrying method: method frame, header frame, body frames. */
   content<N extends MethodName>(channel: number, name: N, args: MethodInput<N>, properties: BasicProperties, body: Buffer): void {
-    this.method(channel, name, args);
-    this.header(channel, body.length, properties);
+    this.atomic(() => {
+      this.begin(FRAME_METHOD, channel);
+      encodeMethodPayload(this, methodSpec(name), args as Readonly<Record<string, unknown>>);
+      this.end();
+      this.header(channel, body.length, properties);
+    });
     this.body(channel, body);
   }
 
@@ -133,6 +165,33 @@ export class FrameEncoder extends WireWriter {
     properties: BasicProperties,
     body: Buffer,
   ): void {
+    const gen = this.generation;
+    const at = this.pos;
+    try {
+      this.deliverHead(channel, consumerTag, deliveryTag, redelivered, exchange, routingKey, properties, body.length);
+    } catch (e) {
+      // Same rule as atomic(), inlined: no closure on the hot path.
+      if (gen === this.generation && at >= this.start) {
+        this.pos = at;
+        this.origin = at;
+      } else {
+        this.broken = true;
+      }
+      throw e;
+    }
+    this.body(channel, body);
+  }
+
+  private deliverHead(
+    channel: number,
+    consumerTag: string,
+    deliveryTag: number,
+    redelivered: boolean,
+    exchange: string,
+    routingKey: string,
+    properties: BasicProperties,
+    bodySize: number,
+  ): void {
     this.begin(FRAME_METHOD, channel);
     this.short(DELIVER_SPEC.classId);
     this.short(DELIVER_SPEC.methodId);
@@ -142,8 +201,7 @@ export class FrameEncoder extends WireWriter {
     this.shortstr(exchange);
     this.shortstr(routingKey);
     this.end();
-    this.header(channel, body.length, properties);
-    this.body(channel, body);
+    this.header(channel, bodySize, properties);
   }
 
   heartbeat(): void {

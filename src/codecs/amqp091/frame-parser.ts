@@ -194,9 +194,16 @@ export class FrameParser {
 /** Result of looking at the first octets of a connection. */
 export type ProtocolHeaderCheck = 'ok' | 'need-more' | 'bad';
 
-/** AMQP 0-9-1 §4.2.2: the client opens with "AMQP" 0 0 9 1. */
+/** The 0-9 header ("AMQP" 1 1 0 9), which RabbitMQ also serves as 0-9-1. */
+const HEADER_0_9 = Buffer.from([0x41, 0x4d, 0x51, 0x50, 0x01, 0x01, 0x00, 0x09]);
+
+/** AMQP 0-9-1 §4.2.2: the client opens with "AMQP" 0 0 9 1 (or the 0-9 header, as RabbitMQ allows). */
 export function checkProtocolHeader(buf: Buffer): ProtocolHeaderCheck {
   const n = Math.min(buf.length, PROTOCOL_HEADER.length);
-  for (let i = 0; i < n; i++) if (buf[i] !== PROTOCOL_HEADER[i]) return 'bad';
+  const matches = (h: Buffer): boolean => {
+    for (let i = 0; i < n; i++) if (buf[i] !== h[i]) return false;
+    return true;
+  };
+  if (!matches(PROTOCOL_HEADER) && !matches(HEADER_0_9)) return 'bad';
   return n < PROTOCOL_HEADER.length ? 'need-more' : 'ok';
 }

@@ -61,7 +61,26 @@ export class WireWriter {
 
   /** AMQP 0-9-1 §4.2.5.3: short strings hold at most 255 octets. */
   shortstr(s: string): void {
-    const max = s.length * 3;
+    const len = s.length;
+    if (len <= 64) {
+      // Hot path (routing keys, consumer tags): plain ASCII is copied char by char,
+      // cheaper than a native utf8 write for short strings.
+      this.ensure(1 + len);
+      const b = this.buf;
+      const p = this.pos + 1;
+      let i = 0;
+      for (; i < len; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        b[p + i] = c;
+      }
+      if (i === len) {
+        b[p - 1] = len;
+        this.pos = p + len;
+        return;
+      }
+    }
+    const max = len * 3;
     this.ensure(1 + max);
     const n = max === 0 ? 0 : this.buf.write(s, this.pos + 1, 'utf8');
     if (n > 255) throw new RangeError(`short string too long (${n} octets)`);

@@ -12,7 +12,7 @@ import { consumeMethods } from './consume-handlers.js';
 import type { AmqpConsumer, DirectReplySink } from './consumer.js';
 import { AmqpError, commandInvalid, frameError, notImplemented, preconditionFailed, toAmqpError, unexpectedFrame } from './errors.js';
 import { exchangeMethods } from './exchange-handlers.js';
-import { toWireProperties } from './message-adapter.js';
+import { short, toWireProperties } from './message-adapter.js';
 import { publish } from './publish-handler.js';
 import { queueMethods } from './queue-handlers.js';
 import { txMethods, type TxState } from './tx-handlers.js';
@@ -52,7 +52,8 @@ export class Channel {
 
   // ---- content assembly (§4.2.6) ----
   private expect = Expect.Method;
-  private publishMethod: MethodOf<'basic.publish'> | undefined;
+  /** The method the content belongs to: basic.publish, or a server-only content method a client sent. */
+  private publishMethod: MethodOf<'basic.publish'> | MethodOf<'basic.deliver'> | MethodOf<'basic.get-ok'> | MethodOf<'basic.return'> | undefined;
   private properties: BasicProperties = {};
   private bodySize = 0;
   private bodyFirst: Buffer | undefined;
@@ -103,6 +104,8 @@ export class Channel {
       }
       return;
     }
+    // Errors while content is being assembled name the content's method (RabbitMQ).
+    const content = this.publishMethod;
     try {
       switch (this.expect) {
         case Expect.Method:
@@ -124,13 +127,15 @@ export class Channel {
           return;
       }
     } catch (e) {
-      const m = f.type === FRAME_METHOD ? methodSpec(f.method.name) : PUBLISH;
+      const m = content !== undefined ? methodSpec(content.name) : f.type === FRAME_METHOD ? methodSpec(f.method.name) : PUBLISH;
       this.fail(toAmqpError(e, m.classId, m.methodId));
     }
   }
 
   private onMethod(m: AnyMethod): void {
-    if (m.name === 'basic.publish') {
+    // Content-bearing methods are followed by a header and body (§4.2.6), whoever may
+    // send them: RabbitMQ assembles the content before it refuses a server-only one.
+    if (m.name === 'basic.publish' || m.name === 'basic.deliver' || m.name === 'basic.get-ok' || m.name === 'basic.return') {
       this.publishMethod = m;
       this.expect = Expect.Header;
       return;
@@ -206,6 +211,10 @@ export class Channel {
     const m = this.publishMethod!;
     const props = this.properties;
     this.resetContent();
+    if (m.name !== 'basic.publish') {
+      const spec = methodSpec(m.name);
+      throw new AmqpError(503, 'unimplemented method', spec.classId, spec.methodId);
+    }
     publish(this, m, props, body);
   }
 
@@ -224,35 +233,63 @@ export class Channel {
   // =====================================================================================
 
   deliver(c: AmqpConsumer, d: Delivery): void {
-    const tag = this.nextTag++;
+    const tag = this.nextTag;
+    const msg = d.message;
+    try {
+      this.conn.out().deliver(this.id, c.tag, tag, d.redelivered, short(msg.exchange), short(msg.routingKey), toWireProperties(msg.properties), msg.body);
+    } catch (err) {
+      this.undeliverable(d, err, !c.noAck);
+      return;
+    }
+    this.nextTag++;
     if (!c.noAck) {
       this.unacked.set(tag, { tag, queue: d.queue, qtag: d.tag, consumer: c });
       c.unacked++;
       this.unackedGlobal++;
     }
-    const msg = d.message;
-    this.conn.out().deliver(this.id, c.tag, tag, d.redelivered, msg.exchange, msg.routingKey, toWireProperties(msg.properties), msg.body);
   }
 
   deliverDirectReply(s: DirectReplySink, d: Delivery): void {
     const msg = d.message;
-    this.conn.out().deliver(this.id, s.tag, this.nextTag++, false, msg.exchange, msg.routingKey, toWireProperties(msg.properties), msg.body);
+    try {
+      this.conn.out().deliver(this.id, s.tag, this.nextTag, false, short(msg.exchange), short(msg.routingKey), toWireProperties(msg.properties), msg.body);
+    } catch (err) {
+      this.undeliverable(d, err, false);
+      return;
+    }
+    this.nextTag++;
   }
 
   /** basic.get-ok: a delivery outside any consumer. */
   deliverGet(d: Delivery, noAck: boolean): void {
-    const tag = this.nextTag++;
-    if (!noAck) this.unacked.set(tag, { tag, queue: d.queue, qtag: d.tag, consumer: undefined });
+    const tag = this.nextTag;
     const msg = d.message;
-    this.conn
-      .out()
-      .content(
-        this.id,
-        'basic.get-ok',
-        { deliveryTag: tag, redelivered: d.redelivered, exchange: msg.exchange, routingKey: msg.routingKey, messageCount: d.remaining },
-        toWireProperties(msg.properties),
-        msg.body,
-      );
+    const args = { deliveryTag: tag, redelivered: d.redelivered, exchange: short(msg.exchange), routingKey: short(msg.routingKey), messageCount: d.remaining };
+    try {
+      this.conn.out().content(this.id, 'basic.get-ok', args, toWireProperties(msg.properties), msg.body);
+    } catch (err) {
+      this.undeliverable(d, err, !noAck);
+      this.conn.out().method(this.id, 'basic.get-empty', { clusterId: '' });
+      return;
+    }
+    this.nextTag++;
+    if (!noAck) this.unacked.set(tag, { tag, queue: d.queue, qtag: d.tag, consumer: undefined });
+  }
+
+  /**
+   * A message that cannot be written as AMQP 0-9-1 (e.g. a value no field table can
+   * hold, from another protocol): it is dropped (dead-lettered if the queue says so)
+   * rather than wedging the consumer. If the encoder could not undo the partial
+   * frames, the connection is beyond repair and is dropped.
+   */
+  private undeliverable(d: Delivery, err: unknown, settle: boolean): void {
+    if (this.conn.encoder.broken) {
+      this.conn.log.error({ err }, 'amqp091: output stream corrupted by a failed encode; dropping the connection');
+      this.conn.destroy();
+      return;
+    }
+    this.conn.log.warn({ err, queue: d.queue }, 'amqp091: message cannot be encoded as AMQP 0-9-1; dropped');
+    if (settle) this.conn.vhost.settle(d.queue, d.tag, { kind: 'reject', requeue: false });
   }
 
   /**
@@ -303,7 +340,15 @@ export class Channel {
   settle(entries: readonly Unacked[], how: Settlement): void {
     const vhost = this.conn.vhost;
     for (const e of entries) vhost.settle(e.queue, e.qtag, how);
-    this.resumeConsumers();
+    if (this.prefetchGlobal !== 0 || entries.length > 4) {
+      this.resumeConsumers();
+      return;
+    }
+    // Only the consumers that got credit back need a nudge (hot path: one ack, one consumer).
+    for (const e of entries) {
+      const c = e.consumer;
+      if (c !== undefined && c.handle !== undefined && this.consumers.get(c.tag) === c && c.hasCredit()) c.handle.resume();
+    }
   }
 
   /** Return every unacked delivery to its queue, in delivery order per queue. */

@@ -23,7 +23,9 @@ import type { ProtocolContext } from '../context.js';
 import { MECHANISMS, parseSaslResponse } from './auth.js';
 import { Channel } from './channel.js';
 import { AmqpError, channelError, notAllowed, toAmqpError, unexpectedFrame } from './errors.js';
+import { Heartbeat } from './heartbeat.js';
 import { DEFAULT_MAX_MESSAGE_SIZE, type Amqp091Limits } from './limits.js';
+import { checkTuneOk } from './negotiation.js';
 import { clientCapabilities, serverProperties, type ClientCapabilities } from './server-properties.js';
 
 const enum State {
@@ -40,9 +42,6 @@ const enum State {
   Closing,
   Closed,
 }
-
-/** RabbitMQ ?CHANNEL_MIN: a client may not negotiate channel_max below 1 (0 means "no limit"). */
-const CHANNEL_MIN = 1;
 
 let fallbackConnectionId = 2 ** 40;
 
@@ -83,14 +82,13 @@ export class AmqpConnection {
 
   // ---- timers ----
   private handshakeTimer: NodeJS.Timeout | undefined;
-  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private heartbeats: Heartbeat | undefined;
   private closeTimer: NodeJS.Timeout | undefined;
-  private received = false;
-  private sent = false;
-  private silentTicks = 0;
 
   // ---- alarms / shutdown ----
   private alarmActive = false;
+  private alarmReason = '';
+  private hasPublished = false;
   private blockedSent = false;
   private unsubscribeAlarm: (() => void) | undefined;
   private readonly unsubscribeShutdown: () => void;
@@ -121,7 +119,7 @@ export class AmqpConnection {
   // =====================================================================================
 
   private readonly sink = (b: Buffer): void => {
-    this.sent = true;
+    this.heartbeats?.markSent();
     if (!this.stream.write(b)) this.writeBlocked = true;
   };
 
@@ -159,7 +157,7 @@ export class AmqpConnection {
 
   private onData(chunk: Buffer): void {
     if (this.state === State.Closed) return;
-    this.received = true;
+    this.heartbeats?.markReceived();
     if (this.state <= State.Tuning) {
       this.bytesBeforeAuth += chunk.length;
       if (this.bytesBeforeAuth > this.limits.preAuthMaxBytes) {
@@ -215,7 +213,10 @@ export class AmqpConnection {
 
   /** Stop handling input until resumeInput (tx.commit waiting for fsync, resource alarm). */
   suspendInput(): void {
-    if (this.suspendCount++ === 0) this.stream.pause();
+    if (this.suspendCount++ === 0) {
+      this.stream.pause();
+      this.heartbeats?.pauseMonitor(true);
+    }
   }
 
   resumeInput(): void {
@@ -223,6 +224,7 @@ export class AmqpConnection {
     if (--this.suspendCount > 0) return;
     if (this.state === State.Closed) return;
     this.stream.resume();
+    this.heartbeats?.pauseMonitor(false);
     this.pump();
   }
 
@@ -413,31 +415,35 @@ export class AmqpConnection {
     });
   }
 
-  /** RabbitMQ validate_negotiated_integer_value: the client may lower, never raise or unset. */
   private onTuneOk(m: MethodOf<'connection.tune-ok'>): void {
-    const check = (field: string, min: number, server: number, client: number): void => {
-      if (client !== 0 && client < min) {
-        throw notAllowed(`negotiated ${field} = ${client} is lower than the minimum allowed value (${min})`);
-      }
-      if (server !== 0 && (client === 0 || client > server)) {
-        throw notAllowed(`negotiated ${field} = ${client} is higher than the maximum allowed value (${server})`);
-      }
-    };
-    check('frame_max', FRAME_MIN_SIZE, this.limits.frameMax, m.frameMax);
-    check('channel_max', CHANNEL_MIN, this.limits.channelMax, m.channelMax);
+    checkTuneOk(this.limits, m);
     this.frameMax = m.frameMax;
     this.channelMax = m.channelMax;
     this.heartbeat = m.heartbeat;
-    this.parser.setFrameMax(m.frameMax);
+    // frame_max 0 ("no limit", only possible when limits.frameMax is 0) still gets a
+    // hard cap: no frame needs to be larger than the largest message (DESIGN §5).
+    this.parser.setFrameMax(m.frameMax !== 0 ? m.frameMax : Math.max(this.maxMessageSize, 1 << 20) + 8);
     this.encoder.frameMax = m.frameMax;
     this.state = State.Opening;
-    this.startHeartbeats();
+    this.heartbeats = new Heartbeat(
+      m.heartbeat,
+      () => {
+        if (this.state < State.Closing) this.out().heartbeat();
+      },
+      () => {
+        this.log.warn({ heartbeat: this.heartbeat }, 'amqp091: missed heartbeats from client, closing');
+        this.destroy();
+      },
+    );
   }
 
   private onOpen(m: MethodOf<'connection.open'>): void {
     const user = this.user!;
     const vhost = this.broker.getVhost(m.virtualHost);
-    if (vhost === undefined || !this.broker.canAccessVhost(user, m.virtualHost)) {
+    // RabbitMQ 3.10 texts (compared against the real broker): a missing vhost and a
+    // refused one are told apart.
+    if (vhost === undefined) throw notAllowed(`vhost ${m.virtualHost} not found`);
+    if (!this.broker.canAccessVhost(user, m.virtualHost)) {
       throw notAllowed(`access to vhost '${m.virtualHost}' refused for user '${user.name}'`);
     }
     this.vhost = vhost;
@@ -466,46 +472,21 @@ export class AmqpConnection {
   }
 
   // =====================================================================================
-  // Heartbeats (AMQP 0-9-1 §4.2.7): send when idle, drop the peer after 2 missed intervals.
-  // =====================================================================================
-
-  private startHeartbeats(): void {
-    if (this.heartbeat === 0) return;
-    const halfMs = (this.heartbeat * 1000) / 2;
-    this.received = true;
-    this.heartbeatTimer = setInterval(() => this.heartbeatTick(), halfMs);
-    this.heartbeatTimer.unref?.();
-  }
-
-  private heartbeatTick(): void {
-    if (this.state >= State.Closing) return;
-    if (!this.sent) {
-      this.out().heartbeat();
-    }
-    this.sent = false;
-    if (this.received) {
-      this.silentTicks = 0;
-      this.received = false;
-    } else if (++this.silentTicks >= 4) {
-      // Four half-intervals = two heartbeat periods without a byte from the peer.
-      this.log.warn({ heartbeat: this.heartbeat }, 'amqp091: missed heartbeats from client, closing');
-      this.destroy();
-    }
-  }
-
-  // =====================================================================================
   // Alarms (RabbitMQ connection.blocked / unblocked extension)
   // =====================================================================================
 
+  /**
+   * RabbitMQ "Blocked Connection Notifications": connection.blocked goes to publishing
+   * connections (here: those that published before) when the alarm fires, and to
+   * others at their first publish during it; consumers are neither told nor paused.
+   */
   private onAlarm(active: boolean, reason: string): void {
     if (this.state !== State.Running) return;
     if (active === this.alarmActive) return;
     this.alarmActive = active;
+    this.alarmReason = reason;
     if (active) {
-      if (this.capabilities.connectionBlocked) {
-        this.blockedSent = true;
-        this.out().method(0, 'connection.blocked', { reason: reason.slice(0, 200) });
-      }
+      if (this.hasPublished) this.sendBlocked();
     } else {
       if (this.blockedSent) {
         this.blockedSent = false;
@@ -518,9 +499,17 @@ export class AmqpConnection {
     }
   }
 
+  private sendBlocked(): void {
+    if (this.blockedSent || !this.capabilities.connectionBlocked) return;
+    this.blockedSent = true;
+    this.out().method(0, 'connection.blocked', { reason: this.alarmReason.slice(0, 200) });
+  }
+
   /** After a publish: a publishing connection is not read while an alarm is on (that is flow control). */
   afterPublish(): void {
+    this.hasPublished = true;
     if (this.alarmActive && !this.blockedByAlarm) {
+      this.sendBlocked();
       this.blockedByAlarm = true;
       this.suspendInput();
     }
@@ -610,9 +599,9 @@ export class AmqpConnection {
     this.state = State.Closed;
     this.releaseAll();
     if (this.handshakeTimer !== undefined) clearTimeout(this.handshakeTimer);
-    if (this.heartbeatTimer !== undefined) clearInterval(this.heartbeatTimer);
+    this.heartbeats?.stop();
     if (this.closeTimer !== undefined) clearTimeout(this.closeTimer);
-    this.handshakeTimer = this.heartbeatTimer = this.closeTimer = undefined;
+    this.handshakeTimer = this.closeTimer = undefined;
     this.unsubscribeAlarm?.();
     this.unsubscribeShutdown();
     this.backlog.length = 0;

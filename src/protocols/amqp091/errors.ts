@@ -49,6 +49,7 @@ const CODE_OF: Readonly<Record<ErrorCode, number>> = {
   [ErrorCode.AccessRefused]: 403,
   [ErrorCode.NotAllowed]: 530,
   [ErrorCode.ResourceError]: 506,
+  [ErrorCode.CommandInvalid]: 503,
   [ErrorCode.NotImplemented]: 540,
   [ErrorCode.InternalError]: 541,
 };

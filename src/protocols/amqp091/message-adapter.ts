@@ -64,11 +64,12 @@ export function tableToWire(t: FieldTable): AmqpFieldTable {
     const k = keys[i]!;
     const v = t[k]!;
     const c = valueToWire(v);
-    if (out === undefined && c !== v) {
+    // Field names are short strings; other protocols' header names may be longer.
+    if (out === undefined && (c !== v || (k.length > 85 && short(k) !== k))) {
       out = {};
       for (let j = 0; j < i; j++) setKey(out, keys[j]!, t[keys[j]!] as AmqpFieldValue);
     }
-    if (out !== undefined) setKey(out, k, c);
+    if (out !== undefined) setKey(out, k.length > 85 ? short(k) : k, c);
   }
   return out ?? (t as AmqpFieldTable);
 }
@@ -79,9 +80,30 @@ function setKey<T>(o: Record<string, T>, k: string, v: T): void {
   else o[k] = v;
 }
 
+/**
+ * The content header a MessageProperties object came from (or was converted to),
+ * kept on the object under a non-enumerable symbol: deliveries of a message
+ * published over 0-9-1 reuse it instead of converting back, and a message fanned
+ * out to N consumers converts once. Non-enumerable, so copies the core makes
+ * (dead-lettering adds x-death) do not inherit a stale header.
+ */
+const WIRE = Symbol('amqp091.wireProperties');
+type WithWire = MessageProperties & { [WIRE]?: BasicProperties };
+
+function remember(m: MessageProperties, p: BasicProperties): void {
+  if (Object.isExtensible(m)) Object.defineProperty(m, WIRE, { value: p, enumerable: false, writable: false, configurable: false });
+}
+
 /** Content header -> MessageProperties. delivery-mode 2 is persistent, anything else transient. */
 export function toCoreProperties(p: BasicProperties): MessageProperties {
   const m: MessageProperties = {};
+  toCore(p, m);
+  // The wire form stays valid only if nothing was normalised (delivery-mode other than 1/2).
+  if (p.deliveryMode === undefined || p.deliveryMode === m.deliveryMode) remember(m, p);
+  return m;
+}
+
+function toCore(p: BasicProperties, m: MessageProperties): void {
   if (p.contentType !== undefined) m.contentType = p.contentType;
   if (p.contentEncoding !== undefined) m.contentEncoding = p.contentEncoding;
   if (p.headers !== undefined) m.headers = tableToCore(p.headers);
@@ -96,15 +118,11 @@ export function toCoreProperties(p: BasicProperties): MessageProperties {
   if (p.userId !== undefined) m.userId = p.userId;
   if (p.appId !== undefined) m.appId = p.appId;
   if (p.clusterId !== undefined) m.clusterId = p.clusterId;
-  return m;
 }
-
-/** Cache per MessageProperties object: a message fanned out to N consumers converts once. */
-const wireCache = new WeakMap<MessageProperties, BasicProperties>();
 
 /** MessageProperties -> content header. Strings longer than a short string are cut (§4.2.5.3). */
 export function toWireProperties(m: MessageProperties): BasicProperties {
-  const cached = wireCache.get(m);
+  const cached = (m as WithWire)[WIRE];
   if (cached !== undefined) return cached;
   const p: BasicProperties = {};
   if (m.contentType !== undefined) p.contentType = short(m.contentType);
@@ -121,12 +139,12 @@ export function toWireProperties(m: MessageProperties): BasicProperties {
   if (m.userId !== undefined) p.userId = short(m.userId);
   if (m.appId !== undefined) p.appId = short(m.appId);
   if (m.clusterId !== undefined) p.clusterId = short(m.clusterId);
-  wireCache.set(m, p);
+  remember(m, p);
   return p;
 }
 
-/** Other protocols may carry longer strings than a 0-9-1 short string holds. */
-function short(s: string): string {
+/** Other protocols may carry longer strings than a 0-9-1 short string holds (§4.2.5.3: 255 octets). */
+export function short(s: string): string {
   if (s.length <= 85) return s; // 85 * 3 <= 255: always fits
   if (Buffer.byteLength(s) <= 255) return s;
   let out = s.slice(0, 255);

@@ -21,6 +21,7 @@ export function reasonCodeFor(err: unknown): number {
       return ReasonCode.ImplementationSpecificError; // 0x83
     case ErrorCode.PreconditionFailed:
       return ReasonCode.ImplementationSpecificError;
+    case ErrorCode.CommandInvalid:
     case ErrorCode.NotImplemented:
       return ReasonCode.ImplementationSpecificError;
     case ErrorCode.InternalError:

@@ -4,6 +4,7 @@
 import type { QoS } from '../../codecs/mqtt/index.js';
 import type { Logger, Principal, QueueOptions, VirtualHost } from '../../core/api.js';
 import {
+  A_CLIENT_ID,
   A_FILTER,
   A_NO_LOCAL,
   A_QOS,
@@ -12,6 +13,7 @@ import {
   bindingFilter,
   Session,
   SessionRegistry,
+  SHARED_QUEUE_PREFIX,
   sharedQueueName,
   type SubscriptionState,
 } from './session.js';
@@ -33,16 +35,23 @@ export function ensureSessionQueue(s: Session, p: Principal): void {
 }
 
 /**
- * After a broker restart the in-memory session is gone but its durable queue and bindings
+ * After a broker restart the in-memory session is gone but its durable queues and bindings
  * remain: rebuild the subscriptions from the binding arguments and re-attach the filters
- * (filters are not persisted, BindingSpec.filter).
+ * (filters are not persisted, BindingSpec.filter). Shared-group memberships are the
+ * bindings to `mqtt-shared-*` queues tagged with this client id.
  */
-export function restoreFromBindings(s: Session, exchange: string, p: Principal, log: Logger): void {
+export function restoreFromBindings(s: Session, reg: SessionRegistry, exchange: string, p: Principal, log: Logger): void {
   for (const b of s.vhost.listBindings()) {
-    if (b.destinationKind !== 'queue' || b.destination !== s.queue || b.source !== exchange) continue;
-    const filter = b.arguments[A_FILTER];
+    if (b.destinationKind !== 'queue' || b.source !== exchange) continue;
+    const own = b.destination === s.queue;
+    const member = b.destination.startsWith(SHARED_QUEUE_PREFIX) && b.arguments[A_CLIENT_ID] === s.clientId;
+    if (!own && !member) continue;
+    const key = b.arguments[A_FILTER];
     const qos = b.arguments[A_QOS];
-    if (typeof filter !== 'string' || (qos !== 0 && qos !== 1 && qos !== 2)) continue;
+    if (typeof key !== 'string' || (qos !== 0 && qos !== 1 && qos !== 2)) continue;
+    const shared = member ? parseShared(key) : undefined;
+    if (member && (shared === undefined || shared === null)) continue;
+    const filter = shared ? shared.filter : key;
     const noLocal = b.arguments[A_NO_LOCAL] === true;
     const subId = b.arguments[A_SUB_ID];
     const binding = { ...b, filter: bindingFilter(s.key, startsWithWildcard(filter), noLocal) };
@@ -50,26 +59,36 @@ export function restoreFromBindings(s: Session, exchange: string, p: Principal, 
       s.vhost.unbind(p, b);
       s.vhost.bind(p, binding);
     } catch (err) {
-      log.warn({ err, queue: s.queue }, 'mqtt: could not restore a subscription binding');
+      log.warn({ err, queue: b.destination }, 'mqtt: could not restore a subscription binding');
       continue;
     }
-    const sub: SubscriptionState = {
-      key: filter,
+    if (shared) {
+      let refs = reg.sharedRefs.get(b.destination);
+      if (refs === undefined) reg.sharedRefs.set(b.destination, (refs = new Set()));
+      refs.add(s.key);
+    }
+    s.subscriptions.set(key, {
+      key,
       filter,
-      group: undefined,
+      group: shared ? shared.group : undefined,
       qos: qos as QoS,
       noLocal,
       retainAsPublished: b.arguments[A_RAP] === true,
       subscriptionId: typeof subId === 'number' ? subId : undefined,
-      queue: s.queue,
+      queue: b.destination,
       binding,
-    };
-    s.subscriptions.set(filter, sub);
+    });
   }
 }
 
 /** Remove one session member from a shared group queue; the last member deletes the queue. */
-export function releaseShared(reg: SessionRegistry, vhost: VirtualHost, p: Principal, queue: string, sessionKey: string): void {
+export function releaseShared(reg: SessionRegistry, vhost: VirtualHost, p: Principal, sub: SubscriptionState, sessionKey: string): void {
+  const queue = sub.queue;
+  try {
+    vhost.unbind(p, sub.binding);
+  } catch {
+    // The queue is already gone.
+  }
   const refs = reg.sharedRefs.get(queue);
   if (refs === undefined) return;
   refs.delete(sessionKey);
@@ -91,7 +110,7 @@ export function destroySession(reg: SessionRegistry, s: Session): void {
   const p = s.principal;
   if (p === undefined) return;
   for (const sub of s.subscriptions.values()) {
-    if (sub.group !== undefined) releaseShared(reg, s.vhost, p, sub.queue, s.key);
+    if (sub.group !== undefined) releaseShared(reg, s.vhost, p, sub, s.key);
   }
   s.subscriptions.clear();
   if (s.vhost.getQueue(s.queue) !== undefined) {

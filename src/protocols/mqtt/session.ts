@@ -21,7 +21,8 @@ import type { FieldTable, Message, MessageId } from '../../core/message.js';
 
 export const sessionQueueName = (clientId: string): string => `mqtt-subscription-${clientId}qos1`;
 export const SESSION_QUEUE_PREFIX = 'mqtt-subscription-';
-export const sharedQueueName = (group: string, filter: string): string => `mqtt-shared-${group}-${filter}`;
+export const SHARED_QUEUE_PREFIX = 'mqtt-shared-';
+export const sharedQueueName = (group: string, filter: string): string => `${SHARED_QUEUE_PREFIX}${group}-${filter}`;
 
 /** Binding argument names carrying the subscription options (persisted with the binding). */
 export const A_FILTER = 'x-mqtt-filter';
@@ -29,6 +30,8 @@ export const A_QOS = 'x-mqtt-qos';
 export const A_NO_LOCAL = 'x-mqtt-no-local';
 export const A_RAP = 'x-mqtt-retain-as-published';
 export const A_SUB_ID = 'x-mqtt-subscription-id';
+/** On a shared group queue's bindings: the member client id (one binding per member). */
+export const A_CLIENT_ID = 'x-mqtt-client-id';
 
 export interface SubscriptionState {
   /** The filter as the client sent it, `$share/...` included: the session's key for it. */

@@ -27,6 +27,7 @@ const SUMMARY: Readonly<Record<ErrorCode, string>> = {
   [ErrorCode.AccessRefused]: 'access_refused',
   [ErrorCode.NotAllowed]: 'not_allowed',
   [ErrorCode.ResourceError]: 'resource_error',
+  [ErrorCode.CommandInvalid]: 'command_invalid',
   [ErrorCode.NotImplemented]: 'not_implemented',
   [ErrorCode.InternalError]: 'internal_error',
 };

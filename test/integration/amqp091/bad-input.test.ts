@@ -42,7 +42,7 @@ async function expectConnectionClose(c: RawAmqp, code: number, text?: RegExp): P
 }
 
 test('wrong protocol header: the server answers AMQP 0-9-1 and closes', async () => {
-  for (const header of ['AMQP\x01\x01\x00\x0a', 'GET / HTTP/1.1\r\n\r\n', 'AMQP\x00\x00\x08\x00']) {
+  for (const header of ['AMQP\x01\x01\x00\x0a', 'GET / HTTP/1.1\r\n\r\n', 'AMQP\x00\x00\x08\x00', 'AMQP\x03\x01\x00\x00']) {
     const c = await rawConnect(b.ports.amqp);
     c.send(Buffer.from(header, 'latin1'));
     await c.closed;
@@ -86,6 +86,23 @@ test('content body before the header: 505 UNEXPECTED_FRAME', async () => {
   c.encoder().body(1, Buffer.from('body first'));
   c.encoder().flush();
   await expectConnectionClose(c, 505, /expected content header for class 60, got non content header frame instead/);
+  await stillServes();
+});
+
+test('a method where the content body belongs: 505 naming basic.publish', async () => {
+  const c = await RawAmqp.handshake(b.ports.amqp);
+  c.method(1, 'channel.open', {});
+  await c.expectMethod('channel.open-ok');
+  c.method(1, 'basic.publish', { exchange: '', routingKey: 'x' });
+  c.encoder().header(1, 10, {});
+  c.encoder().flush();
+  c.method(1, 'basic.qos', { prefetchCount: 1 });
+  const m = await c.nextMethodArgs();
+  assert.ok(m.name === 'connection.close');
+  assert.equal(m.replyCode, 505);
+  assert.equal(m.replyText, 'UNEXPECTED_FRAME - expected content body, got non content body frame instead');
+  // RabbitMQ names the method the content belongs to
+  assert.deepEqual([m.classId, m.methodId], [60, 40]);
   await stillServes();
 });
 
@@ -153,7 +170,9 @@ test('queue flood past limits.maxQueues is refused on the channel and the broker
   }
   assert.ok(refused !== undefined, 'the limit was enforced');
   assert.ok(made.length <= 20);
-  assert.ok([406, 506].includes(refused.code), refused.message);
+  // RabbitMQ answers 406 PRECONDITION_FAILED, closing only the channel.
+  assert.equal(refused.code, 406, refused.message);
+  assert.match(refused.message, /queue limit in vhost '\/' \(20\) is reached/);
   ch = await channel(c);
   for (const q of made) await ch.deleteQueue(q);
   await c.close();
@@ -222,19 +241,28 @@ test('AMQPLAIN login works', async () => {
   await c.close();
 });
 
-test('vhost access refused: 530 NOT_ALLOWED', async () => {
+test('vhost missing or refused: 530 NOT_ALLOWED with RabbitMQ texts', async () => {
   // amqplib fails the connect (it reports the unexpected connection.close generically)
   const e = await errorOf(amqp.connect(amqpUrl(b, 'nope')));
   assert.match(e.message, /ConnectionClose/);
   // the close itself, seen on the wire
-  const c = await RawAmqp.open(b.ports.amqp);
-  c.write(PROTOCOL_HEADER);
-  await c.expectMethod('connection.start');
-  c.method(0, 'connection.start-ok', { clientProperties: {}, mechanism: 'PLAIN', response: Buffer.from('\0guest\0guest'), locale: 'en_US' });
-  await c.expectMethod('connection.tune');
-  c.method(0, 'connection.tune-ok', { channelMax: 8, frameMax: 8192, heartbeat: 0 });
-  c.method(0, 'connection.open', { virtualHost: 'nope' });
-  await expectConnectionClose(c, 530, /^NOT_ALLOWED - access to vhost 'nope' refused for user 'guest'$/);
+  const openVhost = async (name: string): Promise<RawAmqp> => {
+    const c = await RawAmqp.open(b.ports.amqp);
+    c.write(PROTOCOL_HEADER);
+    await c.expectMethod('connection.start');
+    c.method(0, 'connection.start-ok', { clientProperties: {}, mechanism: 'PLAIN', response: Buffer.from('\0guest\0guest'), locale: 'en_US' });
+    await c.expectMethod('connection.tune');
+    c.method(0, 'connection.tune-ok', { channelMax: 8, frameMax: 8192, heartbeat: 0 });
+    c.method(0, 'connection.open', { virtualHost: name });
+    return c;
+  };
+  let c = await openVhost('nope');
+  await expectConnectionClose(c, 530, /^NOT_ALLOWED - vhost nope not found$/);
+  await c.waitClosed();
+  // an existing vhost guest has no permissions on
+  b.server().broker.addVhost('locked');
+  c = await openVhost('locked');
+  await expectConnectionClose(c, 530, /^NOT_ALLOWED - access to vhost 'locked' refused for user 'guest'$/);
   await c.waitClosed();
   await stillServes();
 });

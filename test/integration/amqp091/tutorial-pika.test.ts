@@ -107,3 +107,21 @@ test('pika tutorial 6: RPC with reply_to and correlation_id', async () => {
     assert.equal(s.code, 0, s.stderr);
   });
 });
+
+test('pika: confirms, mandatory returns, get/nack/reject, tx, qos, e2e bindings, channel errors', async () => {
+  await withBroker(async (b) => {
+    const r = await runPy('features.py', [H, String(b.ports.amqp)]);
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    const oks = r.stdout.split('\n').filter((l) => l.startsWith('OK ')).map((l) => l.slice(3));
+    assert.deepEqual(oks, ['confirms', 'mandatory-return', 'get-nack-reject', 'tx', 'qos', 'exchange-bind', '404', '406', 'closed']);
+  });
+});
+
+test('pika: x-death as pika decodes it, consumer cancel notification, direct reply-to, exclusive queues', async () => {
+  await withBroker(async (b) => {
+    const r = await runPy('extensions.py', [H, String(b.ports.amqp)]);
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    const oks = r.stdout.split('\n').filter((l) => l.startsWith('OK ')).map((l) => l.slice(3));
+    assert.deepEqual(oks, ['x-death-rejected', 'x-death-expired', 'consumer-cancel-notify', 'direct-reply-to', 'exclusive', 'closed']);
+  });
+});

@@ -13,6 +13,7 @@ test('core error codes map to RabbitMQ reply codes, soft vs hard', () => {
     [ErrorCode.AccessRefused, 403, false],
     [ErrorCode.ResourceError, 506, false],
     [ErrorCode.NotAllowed, 530, true],
+    [ErrorCode.CommandInvalid, 503, true],
     [ErrorCode.NotImplemented, 540, true],
     [ErrorCode.InternalError, 541, true],
   ];

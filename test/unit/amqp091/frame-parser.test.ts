@@ -181,6 +181,25 @@ test('encoder never overwrites a region already handed to the sink', () => {
 test('protocol header check', () => {
   assert.equal(checkProtocolHeader(Buffer.from('AMQP\x00\x00\x09\x01', 'latin1')), 'ok');
   assert.equal(checkProtocolHeader(Buffer.from('AMQ', 'latin1')), 'need-more');
+  assert.equal(checkProtocolHeader(Buffer.from('AMQP\x01\x01\x00\x09', 'latin1')), 'ok'); // 0-9, served as 0-9-1 like RabbitMQ
+  assert.equal(checkProtocolHeader(Buffer.from('AMQP\x01', 'latin1')), 'need-more');
   assert.equal(checkProtocolHeader(Buffer.from('AMQP\x00\x01\x00\x00', 'latin1')), 'bad');
   assert.equal(checkProtocolHeader(Buffer.from('GET / HTTP/1.1', 'latin1')), 'bad');
+});
+
+test('a failed encode leaves no partial frame behind', () => {
+  const out: Buffer[] = [];
+  const e = new FrameEncoder((b) => out.push(Buffer.from(b)), 4096);
+  e.frameMax = 4096;
+  e.method(1, 'basic.qos', { prefetchCount: 1 });
+  // a header field name longer than a short string cannot be encoded
+  const badHeaders = { ['k'.repeat(300)]: 1 };
+  assert.throws(() => e.deliver(1, 'tag', 1, false, 'x', 'rk', { headers: badHeaders }, Buffer.from('body')), RangeError);
+  assert.throws(() => e.content(1, 'basic.get-ok', { deliveryTag: 1 }, { headers: badHeaders }, Buffer.from('b')), RangeError);
+  assert.throws(() => e.method(1, 'basic.cancel', { consumerTag: 'c'.repeat(256) }), RangeError);
+  assert.equal(e.broken, false);
+  e.method(1, 'basic.ack', { deliveryTag: 7, multiple: false });
+  e.flush();
+  const frames = parseChunks(out);
+  assert.deepEqual(frames.map((f) => (f.type === 1 ? f.method.name : f.type)), ['basic.qos', 'basic.ack']);
 });

@@ -1,4 +1,4 @@
-# Connect while a resource alarm is on: pika reports connection.blocked.
+# A publishing pika connection is told about a resource alarm (connection.blocked).
 import sys
 import pika
 
@@ -12,6 +12,10 @@ def on_blocked(conn, frame):
 
 
 connection.add_on_connection_blocked_callback(on_blocked)
+channel = connection.channel()
+channel.queue_declare(queue='py-blocked')
+# a publishing connection is the one RabbitMQ notifies
+channel.basic_publish(exchange='', routing_key='py-blocked', body='before the alarm')
 print("READY")
 sys.stdout.flush()
 for _ in range(50):
