@@ -192,7 +192,8 @@ export class GroupCommit {
   /** Resolves when no batch is pending or in flight (used by close). */
   drain(): Promise<void> {
     return new Promise((resolve) => {
-      if (this.inflight === undefined && this.pending.empty) resolve();
+      // After a failure nothing more will be written; there is nothing to wait for.
+      if (this.failed !== undefined || (this.inflight === undefined && this.pending.empty)) resolve();
       else {
         this.idleWaiters.push(resolve);
         this.schedule();

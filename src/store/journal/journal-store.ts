@@ -246,7 +246,9 @@ export class JournalMessageStore implements MessageStore {
     const since = this.writer!.appendedBytes - this.bytesAtCheckpoint;
     // Checkpoint cost is proportional to the index, so space them by at least twice the
     // last checkpoint's size: snapshots then cost at most a constant factor of the log.
-    const threshold = Math.max(2 * this.options.segmentSize, 2 * this.lastCheckpointBytes);
+    const fixed = this.options.checkpointBytes;
+    if (fixed === 0) return;
+    const threshold = fixed ?? Math.max(2 * this.options.segmentSize, 2 * this.lastCheckpointBytes);
     if (since < threshold || this.checkpointScheduled || this.state !== 'open') return;
     this.checkpointScheduled = true;
     setImmediate(() => {

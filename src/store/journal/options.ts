@@ -36,6 +36,13 @@ export interface JournalOptions {
   readonly log?: JournalLogger;
   /** Checkpoint at most this often when something changed (default 30 s; 0 = only by size and at close). */
   readonly checkpointIntervalMs?: number;
+  /**
+   * Also checkpoint once this many bytes were appended since the last checkpoint.
+   * Default: adaptive, max(2 × segmentSize, 2 × size of the last checkpoint file), which
+   * bounds replay length while keeping snapshot cost a constant fraction of writes.
+   * 0 disables (tests that need segments left un-checkpointed).
+   */
+  readonly checkpointBytes?: number;
   /** Bytes of the in-memory LRU of recent message records (default 16 MiB). */
   readonly cacheBytes?: number;
   /** Largest accepted message record (default 512 MiB; the length field is u32). */
@@ -52,6 +59,8 @@ export interface ResolvedJournalOptions {
   readonly fsync: boolean;
   readonly log: JournalLogger;
   readonly checkpointIntervalMs: number;
+  /** undefined = adaptive */
+  readonly checkpointBytes: number | undefined;
   readonly cacheBytes: number;
   readonly maxRecordSize: number;
   readonly compactRatio: number;
@@ -83,6 +92,7 @@ export function resolveOptions(o: JournalOptions): ResolvedJournalOptions {
     fsync: o.fsync ?? true,
     log: o.log ?? stderrLog,
     checkpointIntervalMs: o.checkpointIntervalMs ?? 30_000,
+    checkpointBytes: o.checkpointBytes,
     cacheBytes: o.cacheBytes ?? 16 * MiB,
     maxRecordSize,
     compactRatio,
