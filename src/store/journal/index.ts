@@ -5,3 +5,4 @@ export type { RecoveryReport } from './recovery.js';
 export { UnsupportedJournalVersion } from './recovery.js';
 export { FORMAT_VERSION } from './format.js';
 export { FileDefinitionStore } from '../file-definitions.js';
+export { PageFile, type PageFileOptions, type PageFileStats } from './page-file.js';

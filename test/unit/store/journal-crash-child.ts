@@ -4,20 +4,25 @@
  * it can, printing each confirmed operation after its sync callback:
  *   READY <lastMessageId>
  *   E <queue index> <id>     enqueue confirmed durable
- *   I <queue index> <id>     dequeue issued (printed before the call: from here on the
- *                            message may legitimately be gone after a crash)
+ *   I <queue index> <id>     dequeue issued: written to the issued file (argument 4) with a
+ *                            synchronous file write before the call, because from then on
+ *                            the message may legitimately be gone after a crash. (Not on
+ *                            stdout: a pipe write is asynchronous once the pipe is full, so
+ *                            a kill could swallow the line after the dequeue reached disk.)
  *   D <queue index> <id>     dequeue confirmed durable
  *   S <checkpoints> <segments deleted> <messages compacted>   (progress, after each sync)
  * Like a publisher with a bounded confirm window, it keeps at most a few syncs
  * outstanding.
  * The parent kills it with SIGKILL at a random moment.
- * Usage: node journal-crash-child.js <dir> <seed> <checkpointIntervalMs>
+ * Usage: node journal-crash-child.js <dir> <seed> <checkpointIntervalMs> <issued file>
  */
+import { openSync, writeSync } from 'node:fs';
 import { JournalMessageStore } from '../../../src/store/journal/index.js';
 import { CRASH_QUEUES, crashRecord } from './crash-workload.js';
 import { rng } from './helpers.js';
 
-const [dir, seedArg, intervalArg] = process.argv.slice(2);
+const [dir, seedArg, intervalArg, issuedPath] = process.argv.slice(2);
+const issuedFd = openSync(issuedPath!, 'a');
 const rand = rng(Number(seedArg));
 const store = new JournalMessageStore({
   dir: dir!,
@@ -63,7 +68,7 @@ function tick(): void {
     for (let i = 0; i < acks && q.length > 50; i++) {
       const at = rand() < 0.2 ? Math.floor(rand() * q.length) : 0;
       const [id] = q.splice(at, 1);
-      process.stdout.write(`I ${qi} ${id}\n`); // pipes are synchronous on Linux: out before the call
+      writeSync(issuedFd, `I ${qi} ${id}\n`); // a regular file: in the page cache before the call
       store.dequeue(CRASH_QUEUES[qi]!, id!);
       lines.push(`D ${qi} ${id}`);
     }

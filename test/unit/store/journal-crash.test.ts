@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { JournalMessageStore } from '../../../src/store/journal/index.js';
@@ -24,8 +25,9 @@ interface ChildRun {
 }
 
 function runChild(dir: string, seed: number, interval: number, killAfterMs: number): Promise<ChildRun> {
+  const issuedPath = `${dir}-issued-${seed}.log`;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD, dir, String(seed), String(interval)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CHILD, dir, String(seed), String(interval), issuedPath], { stdio: ['ignore', 'pipe', 'pipe'] });
     const enqueued: Array<[number, number]> = [];
     const dequeued: Array<[number, number]> = [];
     const issued: Array<[number, number]> = [];
@@ -45,7 +47,6 @@ function runChild(dir: string, seed: number, interval: number, killAfterMs: numb
         if (kind === 'READY') killTimer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
         else if (kind === 'E') enqueued.push([Number(a), Number(b)]);
         else if (kind === 'D') dequeued.push([Number(a), Number(b)]);
-        else if (kind === 'I') issued.push([Number(a), Number(b)]);
         else if (kind === 'S') progress = [Number(a), Number(b), Number(line.split(' ')[3])];
       }
     });
@@ -53,8 +54,22 @@ function runChild(dir: string, seed: number, interval: number, killAfterMs: numb
     child.on('close', (code, signal) => {
       clearTimeout(guard);
       if (killTimer) clearTimeout(killTimer);
-      if (signal !== 'SIGKILL') reject(new Error(`child exited by itself (code ${code}, signal ${signal}): ${stderr}`));
-      else resolve({ enqueued, dequeued, issued, progress, exitSignal: signal });
+      if (signal !== 'SIGKILL') {
+        reject(new Error(`child exited by itself (code ${code}, signal ${signal}): ${stderr}`));
+        return;
+      }
+      let text = '';
+      try {
+        text = readFileSync(issuedPath, 'utf8');
+        rmSync(issuedPath, { force: true });
+      } catch {
+        // killed before it issued any dequeue (the file is created at start, but a very early kill may precede that)
+      }
+      for (const line of text.split('\n')) {
+        const [kind, a, b] = line.split(' ');
+        if (kind === 'I') issued.push([Number(a), Number(b)]);
+      }
+      resolve({ enqueued, dequeued, issued, progress, exitSignal: signal });
     });
   });
 }
