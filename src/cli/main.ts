@@ -94,12 +94,12 @@ async function start(argv: string[]): Promise<void> {
     throw err;
   }
   const log = createLogger(config.log.level);
-  const server = await WharfServer.start(config, log);
+  // Handlers go in before the listeners open, so a signal that arrives while the
+  // broker is still starting also ends in a clean stop.
   let signalled = false;
-  const onSignal = (sig: NodeJS.Signals): void => {
-    if (signalled) return;
-    signalled = true;
-    log.info({ signal: sig }, 'stopping');
+  let server: WharfServer | undefined;
+  const stopNow = (): void => {
+    if (!server) return;
     server.stop().then(
       () => process.exit(0),
       (err: unknown) => {
@@ -108,6 +108,14 @@ async function start(argv: string[]): Promise<void> {
       },
     );
   };
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (signalled) return;
+    signalled = true;
+    log.info({ signal: sig }, 'stopping');
+    stopNow();
+  };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  server = await WharfServer.start(config, log);
+  if (signalled) stopNow();
 }

@@ -211,6 +211,37 @@ export interface VirtualHost {
    * key go straight to the sink, bypassing queues.
    */
   registerDirectReply(p: Principal, sink: ConsumerSink): { readonly address: string; cancel(): void };
+
+  /**
+   * Retained messages (MQTT retain flag; usable by any protocol that wants "last value"
+   * semantics). Optional: when the core does not provide one, the MQTT layer keeps its
+   * own in-memory store per virtual host (src/protocols/mqtt/retained-store.ts).
+   * Added by the MQTT work (additive).
+   */
+  readonly retained?: RetainedStore;
+}
+
+/** One retained message: the last one published with "retain" on (exchange, routing key). */
+export interface RetainedMessage {
+  readonly exchange: string;
+  readonly routingKey: string;
+  readonly properties: MessageProperties;
+  readonly body: Buffer;
+}
+
+/**
+ * Protocol-neutral retained-message store: at most one message per (exchange, routing key).
+ * Patterns use topic-exchange syntax (`*` one word, `#` zero or more, words split on '.').
+ */
+export interface RetainedStore {
+  /** Replace the retained message for this key. Returns false when a capacity limit refused a new key. */
+  set(exchange: string, routingKey: string, properties: MessageProperties, body: Buffer): boolean;
+  /** Forget the retained message for this key (an empty retained publish in MQTT). */
+  clear(exchange: string, routingKey: string): void;
+  /** Retained messages whose routing key matches a topic-exchange binding pattern. */
+  match(exchange: string, pattern: string): RetainedMessage[];
+  /** Number of retained messages held. */
+  readonly size: number;
 }
 
 export interface Broker {

@@ -18,6 +18,8 @@ export enum ErrorCode {
   NotAllowed = 'not-allowed',
   /** 0-9-1: 506, channel. Out of a resource (e.g. queue limit reached). */
   ResourceError = 'resource-error',
+  /** 0-9-1: 503, connection. A command the broker cannot carry out as asked (e.g. an unknown exchange type). */
+  CommandInvalid = 'command-invalid',
   /** 0-9-1: 540, connection. Feature not implemented. */
   NotImplemented = 'not-implemented',
   /** 0-9-1: 541, connection. Broker bug; never expected. */

@@ -148,7 +148,8 @@ export class VirtualHostImpl implements VirtualHost, QueueHost {
     if (name === '') throw accessRefused('operation not permitted on the default exchange');
     if (!isExchangeType(type)) {
       // RabbitMQ answers 503 command-invalid; the closest code in our catalogue.
-      throw new BrokerError(ErrorCode.NotImplemented, `invalid exchange type '${String(type)}'`);
+      // RabbitMQ: 503 COMMAND_INVALID "invalid exchange type 'x'".
+      throw new BrokerError(ErrorCode.CommandInvalid, `invalid exchange type '${String(type)}'`);
     }
     this.check(p, 'configure', 'exchange', name);
     if (existing) {
@@ -238,7 +239,7 @@ export class VirtualHostImpl implements VirtualHost, QueueHost {
     }
     const max = this.env.limits.maxQueues;
     if (max > 0 && this.queues.size >= max) {
-      throw new BrokerError(ErrorCode.ResourceError, `cannot declare ${rs('queue', qname, this.name)}: queue limit in vhost '${this.name}' (${max}) is reached`);
+      throw new BrokerError(ErrorCode.PreconditionFailed, `cannot declare ${rs('queue', qname, this.name)}: queue limit in vhost '${this.name}' (${max}) is reached`);
     }
     checkDeadLetterPair(qname, this.name, opts.arguments);
     const config = parseQueueConfig(qname, this.name, opts.arguments, opts.durable, opts.exclusive);

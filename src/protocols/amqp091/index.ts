@@ -1,6 +1,14 @@
-// Placeholder until the amqp091 protocol layer lands: refuses connections.
+/**
+ * AMQP 0-9-1 protocol entry point, wired by src/server (see /work/briefs/harness.md):
+ * one AmqpConnection per accepted ByteStream.
+ */
 import type { AcceptConnection } from '../context.js';
+import { AmqpConnection } from './connection.js';
+import type { Amqp091Limits } from './limits.js';
 
-export interface Amqp091Limits {}
-export const defaultAmqp091Limits: Amqp091Limits = {};
-export const acceptAmqp091: AcceptConnection<Amqp091Limits> = (stream) => stream.destroy();
+export { defaultAmqp091Limits, type Amqp091Limits } from './limits.js';
+
+export const acceptAmqp091: AcceptConnection<Amqp091Limits> = (stream, initial, ctx) => {
+  const conn = new AmqpConnection(stream, ctx);
+  conn.start(initial);
+};

@@ -1,6 +1,14 @@
-// Placeholder until the mqtt protocol layer lands: refuses connections.
+/**
+ * MQTT 3.1, 3.1.1 and 5.0 on the shared core. The server wires `acceptMqtt` to the
+ * MQTT TCP listener and to WebSocket connections with subprotocol `mqtt`.
+ */
 import type { AcceptConnection } from '../context.js';
+import { MqttConnection } from './connection.js';
+import type { MqttLimits } from './limits.js';
 
-export interface MqttLimits {}
-export const defaultMqttLimits: MqttLimits = {};
-export const acceptMqtt: AcceptConnection<MqttLimits> = (stream) => stream.destroy();
+export { defaultMqttLimits, type MqttLimits } from './limits.js';
+
+export const acceptMqtt: AcceptConnection<MqttLimits> = (stream, initial, ctx) => {
+  const c = new MqttConnection(stream, ctx);
+  if (initial.length > 0) c.onData(initial);
+};

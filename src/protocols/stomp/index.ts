@@ -1,6 +1,14 @@
-// Placeholder until the stomp protocol layer lands: refuses connections.
+/**
+ * STOMP 1.0 / 1.1 / 1.2 protocol entry point (the server imports exactly these names).
+ */
 import type { AcceptConnection } from '../context.js';
+import { StompConnection } from './connection.js';
+import type { StompLimits } from './limits.js';
 
-export interface StompLimits {}
-export const defaultStompLimits: StompLimits = {};
-export const acceptStomp: AcceptConnection<StompLimits> = (stream) => stream.destroy();
+export type { StompLimits } from './limits.js';
+export { defaultStompLimits } from './limits.js';
+
+export const acceptStomp: AcceptConnection<StompLimits> = (stream, initial, ctx) => {
+  const conn = new StompConnection(stream, ctx);
+  if (initial.length > 0) conn.onData(initial);
+};

@@ -11,7 +11,7 @@
  *   | crc32c of everything before u32
  * Little-endian throughout.
  */
-import { crc32c } from '@node-rs/crc32';
+import { crc32c } from './crc32c.js';
 import type { QueueKey, StoredMessageId } from '../api.js';
 import { CHECKPOINT_MAGIC, FORMAT_VERSION, readU64, writeU64 } from './format.js';
 import type { JournalIndex } from './journal-index.js';

@@ -10,7 +10,7 @@
  * Changing anything here is a format change: bump FORMAT_VERSION, keep a reader for
  * version 1, and add test/fixtures/journal-v<N>/ golden files.
  */
-import { crc32c } from '@node-rs/crc32';
+import { crc32c, crc32cRange } from './crc32c.js';
 
 export const FORMAT_VERSION = 1;
 
@@ -54,8 +54,7 @@ export function readU64(buf: Buffer, offset: number): number {
 
 /** CRC of a record whose bytes start at `start` in `buf` and whose payload is complete there. */
 export function recordCrc(buf: Buffer, start: number, payloadLength: number): number {
-  const seed = crc32c(buf.subarray(start, start + 4));
-  return crc32c(buf.subarray(start + 8, start + RECORD_HEADER_SIZE + payloadLength), seed);
+  return crc32cRange(buf, start + 8, start + RECORD_HEADER_SIZE + payloadLength, crc32cRange(buf, start, start + 4));
 }
 
 export function encodeSegmentHeader(segment: number): Buffer {

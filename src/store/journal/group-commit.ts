@@ -16,7 +16,7 @@
  * idempotent). Any other I/O error fails the store: every pending and future `sync`
  * gets the error, because after a failed fsync nothing can be promised.
  */
-import { crc32c } from '@node-rs/crc32';
+import { crc32c, crc32cRange } from './crc32c.js';
 import type { StoredMessageId } from '../api.js';
 import { encodeSegmentHeader, ID_SIZE, RECORD_HEADER_SIZE, RecordType, recordCrc, SEGMENT_HEADER_SIZE, writeU64 } from './format.js';
 import type { JournalIo, JournalLogger } from './options.js';
@@ -133,7 +133,7 @@ export class GroupCommit {
       b.writeUInt32LE(payload, o);
       b[o + 8] = RecordType.Message;
       writeU64(b, id, o + 9);
-      const crc = crc32c(record, crc32c(b.subarray(o + 8, o + head), crc32c(b.subarray(o, o + 4))));
+      const crc = crc32c(record, crc32cRange(b, o + 8, o + head, crc32cRange(b, o, o + 4)));
       b.writeUInt32LE(crc, o + 4);
       this.chunkPos = o + head;
       this.seal();

@@ -14,6 +14,7 @@ import { closeSync, mkdirSync, openSync, readdirSync, unlinkSync } from 'node:fs
 import { join } from 'node:path';
 import type { MessageStore, QueueKey, RecoveredMessage, RecoveredState, StoredMessageId } from '../api.js';
 import { isTempFor, writeFileAtomic } from './atomic-file.js';
+import { lockDir } from './dir-lock.js';
 import { serializeCheckpoint } from './checkpoint.js';
 import { CHECKPOINT_FILE, ID_SIZE, parseSegmentFileName, RECORD_HEADER_SIZE, RecordType } from './format.js';
 import { GroupCommit } from './group-commit.js';
@@ -53,6 +54,7 @@ export class JournalMessageStore implements MessageStore {
   private dirFd: number | undefined;
   private state: 'new' | 'opening' | 'open' | 'closing' | 'closed' = 'new';
   private timer: NodeJS.Timeout | undefined;
+  private unlock: () => void = () => undefined;
   private checkpointSeq = 0;
   private checkpointRunning: Promise<void> | undefined;
   private checkpointScheduled = false;
@@ -79,6 +81,12 @@ export class JournalMessageStore implements MessageStore {
     this.state = 'opening';
     const { dir, log, maxRecordSize } = this.options;
     mkdirSync(dir, { recursive: true });
+    try {
+      this.unlock = lockDir(dir);
+    } catch (err) {
+      this.state = 'closed';
+      throw err;
+    }
     this.dirFd = openSync(dir, 'r');
     let maxSeg = 0;
     const cpPath = join(dir, CHECKPOINT_FILE);
@@ -97,6 +105,7 @@ export class JournalMessageStore implements MessageStore {
     } catch (err) {
       this.segments.closeAll();
       closeSync(this.dirFd);
+      this.unlock();
       this.state = 'closed';
       throw err;
     }
@@ -107,7 +116,7 @@ export class JournalMessageStore implements MessageStore {
     this.state = 'open';
     if (this.options.checkpointIntervalMs > 0) {
       this.timer = setInterval(() => {
-        if (this.dirty) void this.checkpoint().catch(() => undefined);
+        if (this.checkpointDue()) void this.checkpoint().catch(() => undefined);
       }, this.options.checkpointIntervalMs);
       this.timer.unref();
     }
@@ -198,6 +207,7 @@ export class JournalMessageStore implements MessageStore {
       this.segments.closeAll();
       if (this.dirFd !== undefined) closeSync(this.dirFd);
       this.dirFd = undefined;
+      this.unlock();
       this.state = 'closed';
     }
     if (w.failed !== undefined) throw w.failed;
@@ -237,8 +247,23 @@ export class JournalMessageStore implements MessageStore {
     return this.writer;
   }
 
-  private get dirty(): boolean {
-    return this.writer !== undefined && this.writer.appendedBytes !== this.bytesAtCheckpoint;
+  /**
+   * Timer rule. A snapshot costs time proportional to the index (and pauses the loop
+   * while it is serialised), so one is taken only when it pays: the journal grew by at
+   * least half a snapshot since the last one (replaying that would cost about as much as
+   * loading it), or the queues hold nothing-much and a snapshot is cheap, or an old
+   * segment is waiting to be deleted or compacted (disk space comes back).
+   */
+  private checkpointDue(): boolean {
+    const w = this.writer;
+    if (w === undefined || w.appendedBytes === this.bytesAtCheckpoint) return false;
+    const grown = w.appendedBytes - this.bytesAtCheckpoint;
+    if (grown * 2 >= this.lastCheckpointBytes || this.lastCheckpointBytes < 1024 * 1024) return true;
+    for (const seg of this.segments.list()) {
+      if (seg.id >= w.active.id) break;
+      if (seg.liveCount === 0 || seg.liveBytes < this.options.compactRatio * seg.appendOffset) return true;
+    }
+    return false;
   }
 
   private maybeCheckpointBySize(): void {
@@ -311,8 +336,11 @@ export class JournalMessageStore implements MessageStore {
         } catch (err) {
           this.options.log.warn({ segment: seg.id, err: (err as Error).message }, 'journal: could not delete segment');
         }
-      } else if (seg.liveBytes < this.options.compactRatio * seg.appendOffset) {
-        compact.add(seg.id);
+      } else {
+        if (seg.liveBytes < this.options.compactRatio * seg.appendOffset) compact.add(seg.id);
+        // All writes to it are done and synced: release the descriptor; a read reopens
+        // it. Keeps open files bounded by what was touched since the last checkpoint.
+        if (seg.fd !== undefined && !this.reader.holds(seg)) this.segments.closeFd(seg);
       }
     }
     if (compact.size > 0 && this.state === 'open') this.compact(compact);

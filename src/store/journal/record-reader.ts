@@ -26,6 +26,11 @@ export class RecordReader {
     private readonly log: JournalLogger,
   ) {}
 
+  /** Is the read-ahead window over this segment (keep its descriptor open)? */
+  holds(seg: Segment): boolean {
+    return this.seg === seg;
+  }
+
   /** The segment is going away: never serve from a window over it again. */
   forget(seg: Segment): void {
     if (this.seg === seg) this.seg = undefined;

@@ -58,6 +58,12 @@ export class SegmentSet {
     return s.fd;
   }
 
+  closeFd(s: Segment): void {
+    if (s.fd === undefined) return;
+    closeSync(s.fd);
+    s.fd = undefined;
+  }
+
   /** Close and unlink; the caller has made sure nothing references it any more. */
   remove(s: Segment): void {
     this.byId.delete(s.id);

@@ -116,12 +116,12 @@ test('invalid queue arguments are refused with 406', async () => {
   await t.broker.close();
 });
 
-test('maxQueues limit gives ResourceError', async () => {
+test('maxQueues limit gives PreconditionFailed (406, as RabbitMQ)', async () => {
   const t = await startCore({ maxQueues: 2 });
   t.vh.declareQueue(t.p, 'a', q(), false);
   t.vh.declareQueue(t.p, 'b', q(), false);
   t.vh.declareQueue(t.p, 'a', q(), false); // redeclare is not a new queue
-  assert.throws(() => t.vh.declareQueue(t.p, 'c', q(), false), code(ErrorCode.ResourceError));
+  assert.throws(() => t.vh.declareQueue(t.p, 'c', q(), false), code(ErrorCode.PreconditionFailed));
   t.vh.deleteQueue(t.p, 'b', false, false);
   t.vh.declareQueue(t.p, 'c', q(), false);
   await t.broker.close();

@@ -1,28 +1,32 @@
 /**
  * Child process of journal-crash.test.ts: opens the journal (recovering whatever the
  * previous, killed, child left), then publishes, acks and marks deliveries as fast as
- * it can, printing each confirmed operation after its sync callback:
- *   READY <lastMessageId>
+ * it can. It prints READY <lastMessageId> on stdout once recovered, and appends one line
+ * per operation to <ops file> with fs.writeSync: process.stdout on a pipe is
+ * asynchronous when the pipe is full, so lines queued there could die with the process
+ * (which would make the checker think an issued ack never happened). A synchronous
+ * write to a regular file is in the page cache before the call returns and survives
+ * SIGKILL.
  *   E <queue index> <id>     enqueue confirmed durable
- *   I <queue index> <id>     dequeue issued: written to the issued file (argument 4) with a
- *                            synchronous file write before the call, because from then on
- *                            the message may legitimately be gone after a crash. (Not on
- *                            stdout: a pipe write is asynchronous once the pipe is full, so
- *                            a kill could swallow the line after the dequeue reached disk.)
+ *   I <queue index> <id>     dequeue issued (printed before the call: from here on the
+ *                            message may legitimately be gone after a crash)
  *   D <queue index> <id>     dequeue confirmed durable
  *   S <checkpoints> <segments deleted> <messages compacted>   (progress, after each sync)
  * Like a publisher with a bounded confirm window, it keeps at most a few syncs
  * outstanding.
  * The parent kills it with SIGKILL at a random moment.
- * Usage: node journal-crash-child.js <dir> <seed> <checkpointIntervalMs> <issued file>
+ * Usage: node journal-crash-child.js <dir> <seed> <checkpointIntervalMs> <ops file>
  */
 import { openSync, writeSync } from 'node:fs';
 import { JournalMessageStore } from '../../../src/store/journal/index.js';
 import { CRASH_QUEUES, crashRecord } from './crash-workload.js';
 import { rng } from './helpers.js';
 
-const [dir, seedArg, intervalArg, issuedPath] = process.argv.slice(2);
-const issuedFd = openSync(issuedPath!, 'a');
+const [dir, seedArg, intervalArg, opsFile] = process.argv.slice(2);
+const ops = openSync(opsFile!, 'a');
+const out = (text: string): void => {
+  writeSync(ops, text);
+};
 const rand = rng(Number(seedArg));
 const store = new JournalMessageStore({
   dir: dir!,
@@ -68,7 +72,7 @@ function tick(): void {
     for (let i = 0; i < acks && q.length > 50; i++) {
       const at = rand() < 0.2 ? Math.floor(rand() * q.length) : 0;
       const [id] = q.splice(at, 1);
-      writeSync(issuedFd, `I ${qi} ${id}\n`); // a regular file: in the page cache before the call
+      out(`I ${qi} ${id}\n`); // on disk before the dequeue is even issued
       store.dequeue(CRASH_QUEUES[qi]!, id!);
       lines.push(`D ${qi} ${id}`);
     }
@@ -82,7 +86,7 @@ function tick(): void {
     }
     const st = store.stats();
     lines.push(`S ${st.checkpoints} ${st.segmentsDeleted} ${st.compactedMessages}`);
-    process.stdout.write(`${lines.join('\n')}\n`);
+    out(`${lines.join('\n')}\n`);
     outstanding--;
     if (paused) {
       paused = false;

@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { JournalMessageStore } from '../../../src/store/journal/index.js';
@@ -24,31 +25,18 @@ interface ChildRun {
   readonly exitSignal: NodeJS.Signals | null;
 }
 
-function runChild(dir: string, seed: number, interval: number, killAfterMs: number): Promise<ChildRun> {
-  const issuedPath = `${dir}-issued-${seed}.log`;
+function runChild(dir: string, opsFile: string, seed: number, interval: number, killAfterMs: number): Promise<ChildRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD, dir, String(seed), String(interval), issuedPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CHILD, dir, String(seed), String(interval), opsFile], { stdio: ['ignore', 'pipe', 'pipe'] });
     const enqueued: Array<[number, number]> = [];
     const dequeued: Array<[number, number]> = [];
     const issued: Array<[number, number]> = [];
-    let progress: [number, number, number] = [0, 0, 0];
-    let buf = '';
     let stderr = '';
     let killTimer: NodeJS.Timeout | undefined;
     const guard = setTimeout(() => child.kill('SIGKILL'), 30_000);
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.stdout.on('data', (d: Buffer) => {
-      buf += d.toString();
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        const [kind, a, b] = line.split(' ');
-        if (kind === 'READY') killTimer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-        else if (kind === 'E') enqueued.push([Number(a), Number(b)]);
-        else if (kind === 'D') dequeued.push([Number(a), Number(b)]);
-        else if (kind === 'S') progress = [Number(a), Number(b), Number(line.split(' ')[3])];
-      }
+      if (killTimer === undefined && d.toString().includes('READY')) killTimer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
     });
     child.on('error', reject);
     child.on('close', (code, signal) => {
@@ -58,16 +46,13 @@ function runChild(dir: string, seed: number, interval: number, killAfterMs: numb
         reject(new Error(`child exited by itself (code ${code}, signal ${signal}): ${stderr}`));
         return;
       }
-      let text = '';
-      try {
-        text = readFileSync(issuedPath, 'utf8');
-        rmSync(issuedPath, { force: true });
-      } catch {
-        // killed before it issued any dequeue (the file is created at start, but a very early kill may precede that)
-      }
-      for (const line of text.split('\n')) {
-        const [kind, a, b] = line.split(' ');
-        if (kind === 'I') issued.push([Number(a), Number(b)]);
+      let progress: [number, number, number] = [0, 0, 0];
+      for (const line of readFileSync(opsFile, 'utf8').split('\n')) {
+        const [kind, a, b, c] = line.split(' ');
+        if (kind === 'E') enqueued.push([Number(a), Number(b)]);
+        else if (kind === 'D') dequeued.push([Number(a), Number(b)]);
+        else if (kind === 'I') issued.push([Number(a), Number(b)]);
+        else if (kind === 'S') progress = [Number(a), Number(b), Number(c)];
       }
       resolve({ enqueued, dequeued, issued, progress, exitSignal: signal });
     });
@@ -76,6 +61,7 @@ function runChild(dir: string, seed: number, interval: number, killAfterMs: numb
 
 test(`journal survives ${CYCLES} SIGKILLs at random moments without losing a confirmed operation`, async (t) => {
   const dir = tempDir(t);
+  const opsDir = tempDir(t, 'wharf-crash-ops-');
   const seed = 0xc0ffee;
   const rand = rng(seed);
   // Model: per queue, ids confirmed enqueued and not since acked, and ids whose ack was confirmed.
@@ -88,7 +74,7 @@ test(`journal survives ${CYCLES} SIGKILLs at random moments without losing a con
   for (let cycle = 0; cycle < CYCLES; cycle++) {
     const killAfter = rand() < 0.2 ? Math.floor(rand() * 5) : 20 + Math.floor(rand() * 300);
     const interval = 5 + Math.floor(rand() * 60);
-    const run = await runChild(dir, seed + cycle, interval, killAfter);
+    const run = await runChild(dir, join(opsDir, `ops-${cycle}.txt`), seed + cycle, interval, killAfter);
     run.progress.forEach((n, i) => (work[i]! += n));
     for (const [q, id] of run.enqueued) {
       present[q]!.add(id);

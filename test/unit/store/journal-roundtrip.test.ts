@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { queueKey } from '../../../src/store/api.js';
-import { JournalMessageStore } from '../../../src/store/journal/index.js';
+import { DirLockedError, JournalMessageStore } from '../../../src/store/journal/index.js';
 import { captureLog, recordFor, segmentFiles, synced, tempDir } from './helpers.js';
 
 const Q1 = queueKey('/', 'orders');
@@ -178,4 +181,24 @@ test('misuse is rejected: enqueue of an unwritten id, calls before open or after
   assert.throws(() => s.dequeue(Q1, 1), /closed/);
   const err = await new Promise<Error | undefined>((resolve) => s.sync(resolve));
   assert.match(String(err), /not open/);
+});
+
+test('one writer per directory: a second store is refused, a stale lock is taken over', async (t) => {
+  const dir = tempDir(t);
+  const a = new JournalMessageStore({ dir, log: captureLog(), checkpointIntervalMs: 0 });
+  await a.open();
+  const b = new JournalMessageStore({ dir, log: captureLog(), checkpointIntervalMs: 0 });
+  await assert.rejects(b.open(), DirLockedError);
+  await a.close();
+  // A lock naming a live process (our parent, the test runner) is respected...
+  writeFileSync(join(dir, 'LOCK'), `${process.ppid}\n`);
+  await assert.rejects(new JournalMessageStore({ dir, log: captureLog(), checkpointIntervalMs: 0 }).open(), /in use by process/);
+  // ...one naming a process that is gone is not.
+  const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
+  writeFileSync(join(dir, 'LOCK'), `${gone}\n`);
+  const c = new JournalMessageStore({ dir, log: captureLog(), checkpointIntervalMs: 0 });
+  await c.open();
+  assert.equal(readFileSync(join(dir, 'LOCK'), 'utf8').trim(), String(process.pid));
+  await c.close();
+  assert.equal(existsSync(join(dir, 'LOCK')), false);
 });

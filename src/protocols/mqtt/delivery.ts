@@ -1,0 +1,346 @@
+/**
+ * Server -> client delivery (MQTT 5 §4.3, §4.9): consumers on the session queue and on
+ * shared-group queues, packet identifiers, the in-flight window (the client's Receive
+ * Maximum, our maxInflightOutbound for 3.1.1), PUBACK / PUBREC / PUBREL / PUBCOMP,
+ * outbound topic aliases, the client's Maximum Packet Size, and retained messages sent
+ * on SUBSCRIBE.
+ *
+ * Settlement: QoS 0 is settled when written; QoS 1 on PUBACK; QoS 2 on PUBREC, when
+ * the client owns the message (§4.3.3) — after that only the packet id is in flight
+ * (PUBREL/PUBCOMP), so a reconnect resends PUBREL rather than the message.
+ */
+import {
+  encodeAck,
+  encodePublish,
+  PacketType,
+  PUBLISH_INLINE_MAX,
+  publishSize,
+  ReasonCode,
+  type AckPacket,
+  type MqttProperties,
+  type QoS,
+} from '../../codecs/mqtt/index.js';
+import type { Consumer, ConsumerSink, Delivery, QueueDeliveryTag } from '../../core/api.js';
+import type { MessageId, MessageProperties } from '../../core/message.js';
+import type { MqttConnection } from './connection.js';
+import { deliveryTopic, messageQoS, toMqttProperties, wasRetained } from './message-adapter.js';
+import { originOf, type Session, type SubscriptionState } from './session.js';
+import { filterMatches } from './topic.js';
+
+interface InFlight {
+  /** Source queue; undefined for a retained message sent on SUBSCRIBE (nothing to settle). */
+  readonly queue: string | undefined;
+  readonly tag: QueueDeliveryTag;
+  readonly qos: 1 | 2;
+  readonly messageId: MessageId | undefined;
+}
+
+export interface PendingRetained {
+  readonly topic: string;
+  readonly qos: QoS;
+  readonly properties: MessageProperties;
+  readonly body: Buffer;
+  readonly subscriptionId: number | undefined;
+}
+
+const ACK: { readonly kind: 'ack' } = Object.freeze({ kind: 'ack' });
+const NO_TAG = 0 as QueueDeliveryTag;
+
+class QueueSink implements ConsumerSink {
+  constructor(
+    private readonly out: Outbound,
+    /** The shared subscription this consumer serves; undefined for the session queue. */
+    readonly shared: SubscriptionState | undefined,
+  ) {}
+  hasCredit(): boolean {
+    return this.out.hasCredit();
+  }
+  deliver(d: Delivery): void {
+    this.out.deliver(d, this.shared);
+  }
+  cancelledByBroker(reason: string): void {
+    this.out.consumerCancelled(this, reason);
+  }
+}
+
+export class Outbound {
+  private readonly inflight = new Map<number, InFlight>();
+  private nextPacketId = 0;
+  private window = 65_535;
+  private clientMaxPacketSize = 0;
+  private aliasMax = 0;
+  private readonly aliases = new Map<string, number>();
+  private sessionConsumer: Consumer | undefined;
+  private readonly sharedConsumers = new Map<string, Consumer>();
+  private readonly pendingRetained: PendingRetained[] = [];
+  private consumerSeq = 0;
+
+  constructor(private readonly c: MqttConnection) {}
+
+  /** The client's Receive Maximum, Maximum Packet Size (0 = none) and Topic Alias Maximum. */
+  configure(receiveMaximum: number, maxPacketSize: number, topicAliasMaximum: number): void {
+    this.window = Math.max(1, Math.min(receiveMaximum, this.c.limits.maxInflightOutbound));
+    this.clientMaxPacketSize = maxPacketSize;
+    this.aliasMax = topicAliasMaximum;
+  }
+
+  private get session(): Session {
+    return this.c.session!;
+  }
+
+  /** Resume a session: consume its queues, and resend PUBREL for QoS 2 in progress [MQTT-4.4.0-1]. */
+  attachSession(s: Session): void {
+    for (const id of s.outboundPubrel) this.c.send(encodeAck(this.c.level, PacketType.PUBREL, id));
+    if (s.queueDeclared) this.consumeSessionQueue();
+    for (const sub of s.subscriptions.values()) if (sub.group !== undefined) this.consumeShared(sub);
+  }
+
+  consumeSessionQueue(): void {
+    if (this.sessionConsumer !== undefined) return;
+    const s = this.session;
+    this.sessionConsumer = s.vhost.consume(this.c.principal!, s.queue, new QueueSink(this, undefined), {
+      tag: `mqtt-${this.c.connectionId}-${++this.consumerSeq}`,
+      noAck: false,
+      exclusive: false,
+      priority: 0,
+      arguments: {},
+    });
+  }
+
+  consumeShared(sub: SubscriptionState): void {
+    if (this.sharedConsumers.has(sub.queue)) return;
+    const consumer = this.session.vhost.consume(this.c.principal!, sub.queue, new QueueSink(this, sub), {
+      tag: `mqtt-${this.c.connectionId}-${++this.consumerSeq}`,
+      noAck: false,
+      exclusive: false,
+      priority: 0,
+      arguments: {},
+    });
+    this.sharedConsumers.set(sub.queue, consumer);
+  }
+
+  cancelShared(queue: string): void {
+    const consumer = this.sharedConsumers.get(queue);
+    if (consumer === undefined) return;
+    this.sharedConsumers.delete(queue);
+    consumer.cancel();
+  }
+
+  consumerCancelled(sink: QueueSink, reason: string): void {
+    this.c.log.info({ clientId: this.c.clientId, reason }, 'mqtt: consumer cancelled by the broker');
+    if (sink.shared !== undefined) this.sharedConsumers.delete(sink.shared.queue);
+    else {
+      this.sessionConsumer = undefined;
+      if (this.c.session !== undefined) this.c.session.queueDeclared = false;
+    }
+  }
+
+  private get used(): number {
+    return this.inflight.size + (this.c.session?.outboundPubrel.size ?? 0);
+  }
+
+  hasCredit(): boolean {
+    return this.c.state === 'connected' && !this.c.stream.writableNeedDrain && this.pendingRetained.length === 0 && this.used < this.window;
+  }
+
+  deliver(d: Delivery, shared: SubscriptionState | undefined): void {
+    const m = d.message;
+    const topic = deliveryTopic(m);
+    const msgQos = messageQoS(m.properties);
+    let maxQos = -1;
+    let subIds: number[] | undefined;
+    let rap = false;
+    if (shared !== undefined) {
+      maxQos = shared.qos;
+      if (shared.subscriptionId !== undefined) subIds = [shared.subscriptionId];
+      rap = shared.retainAsPublished;
+    } else {
+      // One copy per message with the highest QoS of the matching subscriptions and all
+      // their identifiers ([MQTT-3.3.4-2], [MQTT-3.3.4-3]).
+      const s = this.session;
+      const origin = originOf(m);
+      // Common case, one subscription: the message reached the queue through its binding.
+      const only = s.subscriptions.size === 1 ? s.subscriptions.values().next().value : undefined;
+      if (only !== undefined && only.group === undefined && !(only.noLocal && origin === s.key)) {
+        maxQos = only.qos;
+        if (only.subscriptionId !== undefined) subIds = [only.subscriptionId];
+        rap = only.retainAsPublished;
+      } else {
+        for (const sub of s.subscriptions.values()) {
+          if (sub.group !== undefined || !filterMatches(sub.filter, topic)) continue;
+          if (sub.noLocal && origin === s.key) continue;
+          if (sub.qos > maxQos) maxQos = sub.qos;
+          if (sub.subscriptionId !== undefined) (subIds ??= []).push(sub.subscriptionId);
+          if (sub.retainAsPublished) rap = true;
+        }
+      }
+      // No live subscription matches (unsubscribed while queued, or routed by another exchange):
+      // deliver at the message's own QoS.
+      if (maxQos < 0) maxQos = 2;
+    }
+    const qos = Math.min(maxQos, msgQos) as QoS;
+    this.emit(topic, qos, rap && wasRetained(m), m.properties, m.body, subIds, d.queue, d.tag, d.redelivered, m.id);
+  }
+
+  /** Queue retained messages for a new subscription; they go before further queue deliveries. */
+  sendRetained(list: PendingRetained[]): void {
+    for (const r of list) this.pendingRetained.push(r);
+    this.pump();
+  }
+
+  private emit(
+    topic: string,
+    qos: QoS,
+    retain: boolean,
+    properties: MessageProperties,
+    body: Buffer,
+    subIds: number[] | undefined,
+    queue: string | undefined,
+    tag: QueueDeliveryTag,
+    redelivered: boolean,
+    messageId: MessageId | undefined,
+  ): void {
+    const c = this.c;
+    let props: MqttProperties | undefined;
+    if (c.level === 5) {
+      props = toMqttProperties(properties, Date.now());
+      if (props === undefined) {
+        this.settle(queue, tag); // expired while queued [MQTT-3.3.2-5]
+        return;
+      }
+      if (subIds !== undefined) props.subscriptionIdentifiers = subIds;
+    }
+    // [MQTT-3.1.2-25]: a packet over the client's Maximum Packet Size is dropped as if sent.
+    if (this.clientMaxPacketSize > 0 && publishSize(c.level, topic, qos, props, body.length) > this.clientMaxPacketSize) {
+      this.settle(queue, tag);
+      return;
+    }
+    let wireTopic = topic;
+    if (props !== undefined && this.aliasMax > 0) {
+      const known = this.aliases.get(topic);
+      if (known !== undefined) {
+        props.topicAlias = known;
+        wireTopic = ''; // [MQTT-3.3.2-12] topic omitted when the alias is known
+      } else if (this.aliases.size < this.aliasMax) {
+        const a = this.aliases.size + 1;
+        this.aliases.set(topic, a);
+        props.topicAlias = a;
+      }
+    }
+    const packetId = qos > 0 ? this.allocatePacketId(messageId) : 0;
+    // DUP only on a resend of a QoS > 0 message [MQTT-3.3.1-3].
+    c.send(encodePublish(c.level, wireTopic, qos, qos > 0 && redelivered, retain, packetId, props, body));
+    if (body.length > PUBLISH_INLINE_MAX) c.send(body);
+    if (qos === 0) this.settle(queue, tag);
+    else this.inflight.set(packetId, { queue, tag, qos: qos as 1 | 2, messageId });
+  }
+
+  private allocatePacketId(messageId: MessageId | undefined): number {
+    const s = this.session;
+    if (messageId !== undefined) {
+      const prev = s.packetIdByMessage.get(messageId);
+      if (prev !== undefined && !this.inflight.has(prev) && !s.outboundPubrel.has(prev)) return prev;
+    }
+    // Ids of messages that left the queue another way (expired, purged) are never removed
+    // by an ack; keep the map bounded.
+    if (s.packetIdByMessage.size > 65_535) s.packetIdByMessage.clear();
+    for (let i = 0; i < 65_535; i++) {
+      this.nextPacketId = (this.nextPacketId % 65_535) + 1;
+      const id = this.nextPacketId;
+      if (this.inflight.has(id) || s.outboundPubrel.has(id)) continue;
+      if (messageId !== undefined) s.packetIdByMessage.set(messageId, id);
+      return id;
+    }
+    throw new Error('no free packet identifier'); // unreachable: the window is below 65535
+  }
+
+  private settle(queue: string | undefined, tag: QueueDeliveryTag): void {
+    if (queue === undefined) return;
+    try {
+      this.session.vhost.settle(queue, tag, ACK);
+    } catch (err) {
+      // The queue went away (deleted, expired): nothing left to settle.
+      this.c.log.debug({ err, queue }, 'mqtt: settle failed');
+    }
+  }
+
+  private finish(e: InFlight): void {
+    if (e.messageId !== undefined) this.c.session?.packetIdByMessage.delete(e.messageId);
+    this.settle(e.queue, e.tag);
+  }
+
+  /** PUBACK (QoS 1 done, §4.3.2). A failure reason code also ends the delivery (no redelivery). */
+  onPuback(p: AckPacket): void {
+    const e = this.inflight.get(p.packetId);
+    if (e === undefined || e.qos !== 1) return; // unknown id: nothing to do
+    this.inflight.delete(p.packetId);
+    this.finish(e);
+    this.pump();
+  }
+
+  /** PUBREC (QoS 2 step 1, §4.3.3): settle, then owe PUBREL until PUBCOMP. */
+  onPubrec(p: AckPacket): void {
+    const c = this.c;
+    const e = this.inflight.get(p.packetId);
+    if (e === undefined || e.qos !== 2) {
+      if (c.session?.outboundPubrel.has(p.packetId)) c.send(encodeAck(c.level, PacketType.PUBREL, p.packetId));
+      else if (c.level === 5) c.send(encodeAck(5, PacketType.PUBREL, p.packetId, ReasonCode.PacketIdentifierNotFound));
+      return;
+    }
+    this.inflight.delete(p.packetId);
+    this.finish(e);
+    if (p.reasonCode >= 0x80) {
+      // [MQTT-4.3.3-4] a failure PUBREC ends the exchange; the id is free again.
+      this.pump();
+      return;
+    }
+    this.session.outboundPubrel.add(p.packetId);
+    c.send(encodeAck(c.level, PacketType.PUBREL, p.packetId));
+  }
+
+  /** PUBCOMP (QoS 2 step 2): the packet id is free. */
+  onPubcomp(p: AckPacket): void {
+    if (this.c.session?.outboundPubrel.delete(p.packetId)) this.pump();
+  }
+
+  onDrain(): void {
+    this.pump();
+  }
+
+  /** Credit came back: send queued retained messages first, then let the queues dispatch. */
+  pump(): void {
+    if (this.c.state !== 'connected') return;
+    while (this.pendingRetained.length > 0 && this.used < this.window && !this.c.stream.writableNeedDrain) {
+      const r = this.pendingRetained.shift()!;
+      this.emit(r.topic, r.qos, true, r.properties, r.body, r.subscriptionId === undefined ? undefined : [r.subscriptionId], undefined, NO_TAG, false, undefined);
+    }
+    if (!this.hasCredit()) return;
+    this.sessionConsumer?.resume();
+    for (const consumer of this.sharedConsumers.values()) consumer.resume();
+  }
+
+  /** Connection over: stop consuming, return unacknowledged messages to their queues in order. */
+  close(): void {
+    this.sessionConsumer?.cancel();
+    this.sessionConsumer = undefined;
+    for (const consumer of this.sharedConsumers.values()) consumer.cancel();
+    this.sharedConsumers.clear();
+    this.pendingRetained.length = 0;
+    const byQueue = new Map<string, QueueDeliveryTag[]>();
+    for (const e of this.inflight.values()) {
+      if (e.queue === undefined) continue;
+      let tags = byQueue.get(e.queue);
+      if (tags === undefined) byQueue.set(e.queue, (tags = []));
+      tags.push(e.tag);
+    }
+    this.inflight.clear();
+    const vhost = this.c.session?.vhost ?? this.c.vhost;
+    for (const [queue, tags] of byQueue) {
+      try {
+        vhost?.requeue(queue, tags);
+      } catch (err) {
+        this.c.log.debug({ err, queue }, 'mqtt: requeue failed');
+      }
+    }
+  }
+}

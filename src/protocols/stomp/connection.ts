@@ -1,0 +1,333 @@
+/**
+ * One STOMP connection over a ByteStream (TCP, TLS or WebSocket alike): the frame
+ * loop, the connection state machine, write batching, receipts, heart-beats and the
+ * ERROR-then-close rule (STOMP 1.2 "ERROR": the server closes the connection right
+ * after sending an ERROR frame). Session logic lives in handlers/*.
+ */
+import type { Broker, ConnectionId, Delivery, Logger, Principal, VirtualHost } from '../../core/api.js';
+import type { ByteStream } from '../../transport/byte-stream.js';
+import type { ProtocolContext } from '../context.js';
+import { StompDecoder, StompFrameError } from '../../codecs/stomp/decoder.js';
+import { encodeFrame, HEARTBEAT } from '../../codecs/stomp/encoder.js';
+import type { StompFrame, StompVersion } from '../../codecs/stomp/frame.js';
+import { isClientCommand } from '../../codecs/stomp/frame.js';
+import { toErrorReport } from './errors.js';
+import type { ErrorReport } from './errors.js';
+import { Heartbeat } from './heartbeat.js';
+import type { StompLimits } from './limits.js';
+import type { Subscription, SubscriptionOwner } from './subscription.js';
+import { appendPropertyHeaders } from './message-adapter.js';
+import { dispatch } from './handlers/dispatch.js';
+import type { TxOp } from './handlers/transaction.js';
+import { TempDestinations } from './temp-destinations.js';
+import { endSubscription } from './handlers/subscribe.js';
+
+/** disconnecting: DISCONNECT read, waiting to send its receipt; no more frames are read. */
+type State = 'awaiting-connect' | 'connected' | 'disconnecting' | 'closing' | 'closed';
+
+// Connection ids share one number space with other protocols' connections (exclusive
+// queue ownership). The broker hands them out (Broker.newConnectionId, optional in the
+// contract); without it the STOMP listener numbers its connections in a range of its
+// own so they cannot collide with protocols that count from 1.
+let nextConnectionNumber = 0x3000_0000;
+function newConnectionId(broker: Broker): ConnectionId {
+  return broker.newConnectionId?.() ?? (nextConnectionNumber++ as ConnectionId);
+}
+
+interface PendingReceipt {
+  readonly id: string;
+  ready: boolean;
+  /** Close the connection once this receipt is written (DISCONNECT). */
+  readonly thenClose: boolean;
+}
+
+export class StompConnection implements SubscriptionOwner {
+  readonly id: ConnectionId;
+  readonly log: Logger;
+  readonly limits: StompLimits;
+  readonly decoder: StompDecoder;
+  state: State = 'awaiting-connect';
+  /** Negotiated version; ERROR frames before CONNECT use 1.0 rules (no escaping). */
+  version: StompVersion = '1.0';
+  vhost!: VirtualHost;
+  principal!: Principal;
+  /** CONNECT `client-id` (ActiveMQ durable subscriptions). */
+  clientId: string | undefined;
+
+  readonly subscriptions = new Map<string, Subscription>();
+  readonly subscriptionsByNum = new Map<number, Subscription>();
+  nextSubscriptionNum = 1;
+  readonly transactions = new Map<string, TxOp[]>();
+  /** Body bytes held by open transactions (bounded by limits.maxTransactionBytes). */
+  transactionBytes = 0;
+  readonly temp: TempDestinations;
+
+  private deliverySeq = 0;
+  private corked = false;
+  private readonly uncorkNow = (): void => {
+    this.corked = false;
+    this.stream.uncork();
+  };
+  private receipts: PendingReceipt[] = [];
+  private heartbeat: Heartbeat | undefined;
+  private connectTimer: NodeJS.Timeout | undefined;
+  private closeTimer: NodeJS.Timeout | undefined;
+  /** Reading stopped: a resource alarm is active and this connection publishes. */
+  private blocked = false;
+  private readonly unlisten: Array<() => void> = [];
+
+  constructor(
+    readonly stream: ByteStream,
+    readonly ctx: ProtocolContext<StompLimits>,
+  ) {
+    this.limits = ctx.limits;
+    this.id = newConnectionId(ctx.broker);
+    this.log = ctx.log.child({ protocol: 'stomp', connection: this.id, peer: `${stream.remoteAddress}:${stream.remotePort}` });
+    // Before CONNECT: one small frame only (DESIGN §5 pre-authentication budget).
+    this.decoder = new StompDecoder({
+      maxCommandLength: this.limits.maxCommandLength,
+      maxHeaders: this.limits.maxHeaders,
+      maxHeaderLength: this.limits.maxHeaderLength,
+      maxBodySize: this.limits.maxConnectFrameSize,
+      maxFrameSize: this.limits.maxConnectFrameSize,
+    });
+    this.temp = new TempDestinations(this);
+    stream.onData((chunk) => this.onData(chunk));
+    stream.onDrain(() => this.resumeConsumers());
+    stream.onClose(() => this.onClosed());
+    this.unlisten.push(ctx.onShutdown(() => this.fail({ summary: 'Server shutdown', detail: 'the server is shutting down', unexpected: false })));
+    this.connectTimer = setTimeout(() => {
+      if (this.state === 'awaiting-connect') {
+        this.fail({ summary: 'Connection timeout', detail: `no CONNECT frame within ${this.limits.connectTimeoutMs} ms`, unexpected: false });
+      }
+    }, this.limits.connectTimeoutMs);
+    this.connectTimer.unref();
+  }
+
+  // ---- input ---------------------------------------------------------------
+
+  onData(chunk: Buffer): void {
+    // After DISCONNECT (or an ERROR) nothing more is read (STOMP 1.2 "DISCONNECT").
+    if (this.state !== 'awaiting-connect' && this.state !== 'connected') return;
+    this.heartbeat?.noteRead();
+    this.decoder.push(chunk);
+    this.processFrames();
+  }
+
+  private processFrames(): void {
+    while (!this.blocked && (this.state === 'awaiting-connect' || this.state === 'connected')) {
+      let frame: StompFrame | undefined;
+      try {
+        frame = this.decoder.next();
+      } catch (e) {
+        if (e instanceof StompFrameError) {
+          this.fail({ summary: e.summary, detail: e.message, unexpected: false }, e.receipt);
+        } else {
+          this.fail(toErrorReport(e));
+        }
+        return;
+      }
+      if (frame === undefined) return;
+      this.handle(frame);
+    }
+  }
+
+  private handle(frame: StompFrame): void {
+    try {
+      if (!isClientCommand(frame.command)) {
+        this.fail({ summary: 'Unknown command', detail: `${frame.command} is a server frame`, unexpected: false }, frame.headers['receipt']);
+        return;
+      }
+      if (this.state === 'awaiting-connect' && frame.command !== 'CONNECT' && frame.command !== 'STOMP') {
+        // STOMP 1.2 "Connecting": the first frame must be CONNECT or STOMP.
+        this.fail({ summary: 'Illegal command', detail: `expected CONNECT or STOMP, got ${frame.command}`, unexpected: false });
+        return;
+      }
+      dispatch(this, frame);
+    } catch (e) {
+      const report = toErrorReport(e);
+      if (report.unexpected) this.log.error({ err: e, command: frame.command }, 'STOMP frame handler failed');
+      this.fail(report, frame.headers['receipt']);
+    }
+  }
+
+  // ---- state changes used by handlers ----------------------------------------
+
+  /** CONNECT accepted: full limits, negotiated escaping, heart-beats on. */
+  connected(version: StompVersion, heartbeat: Heartbeat | undefined): void {
+    this.state = 'connected';
+    this.version = version;
+    this.decoder.version = version;
+    this.decoder.setLimits({
+      maxCommandLength: this.limits.maxCommandLength,
+      maxHeaders: this.limits.maxHeaders,
+      maxHeaderLength: this.limits.maxHeaderLength,
+      // The broker-wide message size limit applies too (the core does not check it).
+      maxBodySize: Math.min(this.limits.maxBodySize, this.ctx.broker.limits?.maxMessageSize ?? Infinity),
+      maxFrameSize: this.limits.maxFrameSize,
+    });
+    if (this.connectTimer !== undefined) clearTimeout(this.connectTimer);
+    this.connectTimer = undefined;
+    this.heartbeat = heartbeat;
+    heartbeat?.start();
+    const alarms = this.ctx.broker.alarms;
+    this.unlisten.push(
+      alarms.onChange((active) => {
+        if (!active && this.blocked) this.unblock();
+      }),
+    );
+  }
+
+  /** A SEND arrived while a resource alarm is active: stop reading this publisher. */
+  blockIfAlarm(): void {
+    if (!this.ctx.broker.alarms.active || this.blocked) return;
+    this.blocked = true;
+    this.stream.pause();
+  }
+
+  private unblock(): void {
+    this.blocked = false;
+    if (this.state !== 'connected') return;
+    this.stream.resume();
+    this.processFrames();
+  }
+
+  // ---- output --------------------------------------------------------------
+
+  /** Write one encoded frame; writes made in one event-loop turn are batched (DESIGN §4). */
+  write(bytes: Buffer): void {
+    if (this.state === 'closed') return;
+    if (!this.corked) {
+      this.corked = true;
+      this.stream.cork();
+      process.nextTick(this.uncorkNow);
+    }
+    this.stream.write(bytes);
+    this.heartbeat?.noteWrite();
+  }
+
+  sendHeartbeat(): void {
+    if (this.state === 'connected') this.write(HEARTBEAT);
+  }
+
+  /** Send a RECEIPT now, or after receipts still waiting for the store (keeps them in order). */
+  receipt(id: string | undefined): void {
+    if (id === undefined) return;
+    if (this.receipts.length === 0) this.writeReceipt(id);
+    else this.receipts.push({ id, ready: true, thenClose: false });
+  }
+
+  /** RECEIPT once everything written to the store so far is durable (Broker.afterSync). */
+  receiptAfterSync(id: string | undefined, thenClose = false): void {
+    if (id === undefined) {
+      if (thenClose) this.closeGracefully();
+      return;
+    }
+    const entry: PendingReceipt = { id, ready: false, thenClose };
+    this.receipts.push(entry);
+    this.ctx.broker.afterSync(() => {
+      entry.ready = true;
+      this.flushReceipts();
+    });
+  }
+
+  private flushReceipts(): void {
+    while (this.receipts.length > 0 && this.receipts[0]!.ready) {
+      const r = this.receipts.shift()!;
+      if (this.state === 'closed') continue;
+      this.writeReceipt(r.id);
+      if (r.thenClose) this.closeGracefully();
+    }
+  }
+
+  private writeReceipt(id: string): void {
+    this.write(encodeFrame('RECEIPT', ['receipt-id', id], undefined, this.version));
+  }
+
+  /** ERROR frame (message header + text body), then close (STOMP 1.2 "ERROR"). */
+  fail(report: ErrorReport, receiptId?: string): void {
+    if (this.state === 'closing' || this.state === 'closed') return;
+    this.log.debug({ summary: report.summary, detail: report.detail }, 'STOMP error, closing connection');
+    const headers = ['message', report.summary];
+    if (receiptId !== undefined) headers.push('receipt-id', receiptId);
+    if (report.headers !== undefined) for (const k of Object.keys(report.headers)) headers.push(k, report.headers[k]!);
+    headers.push('content-type', 'text/plain');
+    this.write(encodeFrame('ERROR', headers, Buffer.from(report.detail + '\n', 'utf8'), this.version));
+    this.closeGracefully();
+  }
+
+  /** Flush what is queued, then close; force it if the peer does not read. */
+  closeGracefully(): void {
+    if (this.state === 'closing' || this.state === 'closed') return;
+    this.state = 'closing';
+    this.heartbeat?.stop();
+    if (this.corked) this.uncorkNow();
+    this.stream.end();
+    this.closeTimer = setTimeout(() => this.stream.destroy(), 5000);
+    this.closeTimer.unref();
+  }
+
+  // ---- deliveries (hot path) ------------------------------------------------
+
+  canWrite(): boolean {
+    return this.state === 'connected' && !this.stream.writableNeedDrain;
+  }
+
+  deliver(sub: Subscription, d: Delivery): void {
+    const seq = ++this.deliverySeq;
+    const ackId = sub.num + '-' + seq;
+    const m = d.message;
+    const headers = ['subscription', sub.id, 'destination', this.temp.displayDestination(m.exchange, m.routingKey), 'message-id', ackId];
+    if (sub.ackMode !== 'auto') {
+      sub.unacked.set(seq, d.tag);
+      // STOMP 1.2 "MESSAGE": an `ack` header when the subscription needs acknowledgements.
+      if (this.version === '1.2') headers.push('ack', ackId);
+    }
+    headers.push('redelivered', d.redelivered ? 'true' : 'false');
+    appendPropertyHeaders(headers, m.properties);
+    this.write(encodeFrame('MESSAGE', headers, m.body, this.version));
+  }
+
+  subscriptionCancelled(sub: Subscription, reason: string): void {
+    // The queue went away under the subscription (deleted by someone else).
+    sub.closed = true;
+    this.subscriptions.delete(sub.id);
+    this.subscriptionsByNum.delete(sub.num);
+    this.fail({ summary: 'Subscription cancelled', detail: `subscription '${sub.id}' on ${sub.destination} was cancelled by the broker: ${reason}`, unexpected: false });
+  }
+
+  resumeConsumers(): void {
+    for (const sub of this.subscriptions.values()) sub.consumer?.resume();
+  }
+
+  // ---- teardown ------------------------------------------------------------
+
+  private onClosed(): void {
+    if (this.state === 'closed') return;
+    const wasConnected = this.principal !== undefined;
+    this.state = 'closed';
+    this.heartbeat?.stop();
+    if (this.connectTimer !== undefined) clearTimeout(this.connectTimer);
+    if (this.closeTimer !== undefined) clearTimeout(this.closeTimer);
+    for (const u of this.unlisten) u();
+    this.unlisten.length = 0;
+    if (!wasConnected) return;
+    // Cancel every consumer first so requeued messages are not offered back to them,
+    // then return unacknowledged deliveries, then drop exclusive queues.
+    for (const sub of this.subscriptions.values()) {
+      try {
+        endSubscription(this, sub, { deleteDurable: false, onClose: true });
+      } catch (e) {
+        this.log.warn({ err: e, subscription: sub.id }, 'error ending subscription on close');
+      }
+    }
+    this.subscriptions.clear();
+    this.subscriptionsByNum.clear();
+    this.transactions.clear();
+    try {
+      this.vhost.connectionClosed(this.id);
+    } catch (e) {
+      this.log.warn({ err: e }, 'connectionClosed failed');
+    }
+  }
+}
