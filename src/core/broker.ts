@@ -55,6 +55,16 @@ export class BrokerImpl implements BrokerHandle {
   }
 
   static async create(opts: BrokerOptions): Promise<BrokerImpl> {
+    try {
+      return await BrokerImpl.open(opts);
+    } catch (err) {
+      // The page store was opened by our caller for this broker; it dies with it.
+      await opts.pageStore?.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private static async open(opts: BrokerOptions): Promise<BrokerImpl> {
     const b = new BrokerImpl(opts);
     const defs = await opts.definitionStore.load();
     if (defs) b.loadDefinitions(defs);

@@ -14,7 +14,8 @@
 import { closeSync, mkdirSync, openSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PageStore, StoredMessageId } from '../api.js';
-import { ID_SIZE, parseSegmentFileName, RECORD_HEADER_SIZE } from './format.js';
+import { lockDir } from './dir-lock.js';
+import { ID_SIZE, parseSegmentFileName, RECORD_HEADER_SIZE, SEGMENT_HEADER_SIZE } from './format.js';
 import { GroupCommit } from './group-commit.js';
 import { MessageTable } from './message-table.js';
 import { type JournalIo, type JournalLogger, nodeIo } from './options.js';
@@ -60,6 +61,12 @@ export class PageFile implements PageStore {
   private readonly empty = new Set<Segment>();
   private liveBytes = 0;
   private compacting = false;
+  /** Compaction work list: ids located in `moveFrom` segments when it was built. */
+  private moveQueue: StoredMessageId[] = [];
+  private moveAt = 0;
+  private moveFrom: ReadonlySet<number> = new Set();
+  private removedBytes = 0;
+  private unlock: () => void = () => undefined;
   private counters = { written: 0, reads: 0, segmentsDeleted: 0, compactedRecords: 0 };
 
   constructor(private readonly opts: PageFileOptions) {
@@ -70,16 +77,23 @@ export class PageFile implements PageStore {
     this.reader = new RecordReader(this.segments, this.log);
   }
 
-  /** Wipe the directory and start empty. Synchronous: called while the server starts. */
+  /**
+   * Lock the directory (a second broker on the same data directory must not wipe our
+   * pages), wipe it and start empty. Synchronous: called while the server starts.
+   */
   open(): void {
     if (this.writer !== undefined) throw new Error('page file: open() may be called once');
     mkdirSync(this.opts.dir, { recursive: true });
+    this.unlock = lockDir(this.opts.dir);
     this.wipe();
     this.dirFd = openSync(this.opts.dir, 'r');
     const w = new GroupCommit(this.segments, { ...nodeIo, ...this.opts.io }, this.log, this.dirFd, this.segmentSize, false, 1);
     w.volatile = true;
     w.onRoll = () => this.onRoll();
-    w.onComplete = () => this.sweep();
+    w.onComplete = () => {
+      this.sweep();
+      this.maybeCompact();
+    };
     this.writer = w;
     this.head = w.active;
   }
@@ -128,7 +142,10 @@ export class PageFile implements PageStore {
     const len = this.table.lengthAt(slot);
     this.table.delete(id);
     if (seg !== undefined) this.place(seg.id, -len, -1);
-    if (this.writer !== undefined && !this.writer.busy) this.sweep();
+    if (this.writer !== undefined && !this.writer.busy) {
+      this.sweep();
+      this.maybeCompact();
+    }
   }
 
   async close(): Promise<void> {
@@ -142,12 +159,11 @@ export class PageFile implements PageStore {
     this.dirFd = undefined;
     // Nothing here outlives the process; give the space back now.
     this.wipe();
+    this.unlock();
   }
 
   stats(): PageFileStats {
-    let diskBytes = 0;
-    for (const s of this.segments.list()) diskBytes += s.appendOffset;
-    return { segments: this.segments.count, liveRecords: this.table.size, liveBytes: this.liveBytes, diskBytes, ...this.counters };
+    return { segments: this.segments.count, liveRecords: this.table.size, liveBytes: this.liveBytes, diskBytes: this.diskBytes, ...this.counters };
   }
 
   // ---- internals -----------------------------------------------------------------
@@ -178,6 +194,7 @@ export class PageFile implements PageStore {
       this.reader.forget(seg);
       try {
         this.segments.remove(seg);
+        this.removedBytes += seg.appendOffset;
         this.counters.segmentsDeleted++;
       } catch (err) {
         this.log.warn({ segment: seg.id, err: (err as Error).message }, 'page file: could not delete segment');
@@ -191,44 +208,52 @@ export class PageFile implements PageStore {
     if (w === undefined) return;
     this.head = w.active;
     if (prev !== undefined && prev.liveCount === 0 && this.segments.get(prev.id) === prev) this.empty.add(prev);
-    this.maybeCompact();
   }
 
   /**
    * When the files hold more than twice the live bytes (plus two segments of slack),
-   * copy the live records of the sparsest written segments to the head; their segments
-   * then empty and go. Bounded per roll, so one round never stalls the loop for long.
+   * copy the live records of sparse written segments to the head; their segments then
+   * empty and go. The ids to move are collected in one scan and copied a bounded amount
+   * per call (after each roll and each completed batch), so neither the scan nor the
+   * copying stalls the loop for long.
    */
   private maybeCompact(): void {
     // Appending a copy may roll and re-enter onRoll: one round at a time.
-    if (this.compacting) return;
+    if (this.compacting || this.writer === undefined) return;
     this.compacting = true;
     try {
-      this.compactRound();
+      this.compactRound(this.writer);
     } finally {
       this.compacting = false;
     }
   }
 
-  private compactRound(): void {
-    const w = this.writer!;
-    let disk = 0;
-    for (const s of this.segments.list()) disk += s.appendOffset;
-    if (disk <= 2 * this.liveBytes + 2 * this.segmentSize) return;
-    const sparse = new Set<number>();
-    for (const s of this.segments.list()) {
-      if (s === w.active || s.liveCount === 0 || s.writtenOffset < s.appendOffset) continue;
-      if (s.liveBytes < this.compactRatio * s.appendOffset) sparse.add(s.id);
+  private get diskBytes(): number {
+    const w = this.writer;
+    return w === undefined ? 0 : w.appendedBytes + SEGMENT_HEADER_SIZE * w.active.id - this.removedBytes;
+  }
+
+  private compactRound(w: GroupCommit): void {
+    if (this.moveQueue.length === 0) {
+      if (this.diskBytes <= 2 * this.liveBytes + 2 * this.segmentSize) return;
+      const sparse = new Set<number>();
+      for (const seg of this.segments.list()) {
+        if (seg === w.active || seg.liveCount === 0 || seg.writtenOffset < seg.appendOffset) continue;
+        if (seg.liveBytes < this.compactRatio * seg.appendOffset) sparse.add(seg.id);
+      }
+      if (sparse.size === 0) return;
+      for (const [id, slot] of this.table.entries()) if (sparse.has(this.table.segmentAt(slot))) this.moveQueue.push(id);
+      this.moveFrom = sparse;
+      this.moveAt = 0;
     }
-    if (sparse.size === 0) return;
-    const ids: StoredMessageId[] = [];
-    for (const [id, slot] of this.table.entries()) if (sparse.has(this.table.segmentAt(slot))) ids.push(id);
-    let budget = this.segmentSize;
-    for (const id of ids) {
-      if (budget <= 0) break;
+    let budget = 2 * this.segmentSize;
+    while (budget > 0 && this.moveAt < this.moveQueue.length) {
+      const id = this.moveQueue[this.moveAt++]!;
       const slot = this.table.slotOf(id);
-      if (slot === undefined) continue;
-      const seg = this.segments.get(this.table.segmentAt(slot))!;
+      // Released meanwhile, or already moved: nothing to do.
+      if (slot === undefined || !this.moveFrom.has(this.table.segmentAt(slot))) continue;
+      const seg = this.segments.get(this.table.segmentAt(slot));
+      if (seg === undefined) continue;
       const len = this.table.lengthAt(slot);
       const rec = this.reader.read(seg, this.table.offsetAt(slot), len, id);
       if (rec === undefined) continue;
@@ -238,6 +263,10 @@ export class PageFile implements PageStore {
       this.place(w.lastSegment, len, 1);
       budget -= len;
       this.counters.compactedRecords++;
+    }
+    if (this.moveAt >= this.moveQueue.length) {
+      this.moveQueue = [];
+      this.moveAt = 0;
     }
   }
 
