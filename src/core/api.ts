@@ -211,6 +211,12 @@ export interface VirtualHost {
    * key go straight to the sink, bypassing queues.
    */
   registerDirectReply(p: Principal, sink: ConsumerSink): { readonly address: string; cancel(): void };
+  /**
+   * ADDITIVE (amqp091 audit): is a direct reply-to requester registered at this address?
+   * RabbitMQ answers a declare of `amq.rabbitmq.reply-to.<address>` with declare-ok
+   * while the requester lives and 404 once it is gone.
+   */
+  hasDirectReply?(address: string): boolean;
 
   /**
    * Retained messages (MQTT retain flag; usable by any protocol that wants "last value"

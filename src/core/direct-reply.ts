@@ -36,6 +36,11 @@ export class DirectReplies {
     };
   }
 
+  /** Is a requester registered at this address? */
+  has(address: string): boolean {
+    return this.byAddress.has(address);
+  }
+
   /** Deliver a reply; false when nobody is registered at that address (unroutable). */
   deliver(message: Message): boolean {
     const r = this.byAddress.get(message.routingKey);

@@ -75,9 +75,11 @@ function intArg(v: FieldValue, arg: string, name: string, vhost: string, min: nu
   let n: number;
   if (typeof v === 'bigint') n = Number(v);
   else if (typeof v === 'number' && Number.isInteger(v)) n = v;
-  else throw invalid(name, vhost, arg, `{unacceptable_type,${fieldTypeName(v)}}`);
-  if (n < min) throw invalid(name, vhost, arg, min === 0 ? `{value_negative,${n}}` : `{value_zero,${n}}`);
-  if (n > max) throw invalid(name, vhost, arg, `{value_too_large,${n},${max}}`);
+  // Texts as RabbitMQ 3.10 prints them (compared against the real broker).
+  else throw invalid(name, vhost, arg, `"expected integer, got ${fieldTypeName(v)}"`);
+  if (n < 0) throw invalid(name, vhost, arg, `{value_negative,${n}}`);
+  if (n < min) throw invalid(name, vhost, arg, `{value_zero,${n}}`);
+  if (n > max) throw invalid(name, vhost, arg, arg === 'x-max-priority' ? `{max_value_exceeded,${n}}` : `{value_too_large,${n},${max}}`);
   return n;
 }
 
@@ -87,8 +89,15 @@ function strArg(v: FieldValue, arg: string, name: string, vhost: string): string
   throw invalid(name, vhost, arg, `{unacceptable_type,${fieldTypeName(v)}}`);
 }
 
+/** RabbitMQ checks the dead-letter exchange name's type with its own text. */
+function dlxArg(v: FieldValue, name: string, vhost: string): string {
+  if (typeof v === 'string') return v;
+  if (Buffer.isBuffer(v)) return v.toString('utf8');
+  throw new BrokerError(ErrorCode.PreconditionFailed, `invalid type '${fieldTypeName(v)}' for arg 'x-dead-letter-exchange' in ${rs('queue', name, vhost)}`);
+}
+
 /** Validate the arguments of a queue.declare; throws PreconditionFailed like RabbitMQ. */
-export function parseQueueConfig(name: string, vhost: string, args: FieldTable, durable: boolean, exclusive: boolean): QueueConfig {
+export function parseQueueConfig(name: string, vhost: string, args: FieldTable, durable: boolean, exclusive: boolean, autoDelete = false): QueueConfig {
   const get = (k: string): FieldValue | undefined => (Object.prototype.hasOwnProperty.call(args, k) ? args[k] : undefined);
   const ttl = get('x-message-ttl');
   const expires = get('x-expires');
@@ -105,7 +114,7 @@ export function parseQueueConfig(name: string, vhost: string, args: FieldTable, 
   if (overflowV !== undefined) {
     const s = strArg(overflowV, 'x-overflow', name, vhost);
     if (s !== 'drop-head' && s !== 'reject-publish' && s !== 'reject-publish-dlx') {
-      throw invalid(name, vhost, 'x-overflow', `{invalid_overflow,<<"${s}">>}`);
+      throw invalid(name, vhost, 'x-overflow', 'invalid_overflow');
     }
     overflow = s;
   }
@@ -116,12 +125,14 @@ export function parseQueueConfig(name: string, vhost: string, args: FieldTable, 
       throw new BrokerError(ErrorCode.PreconditionFailed, `invalid arg 'x-queue-type' for ${rs('queue', name, vhost)}: stream queues are not supported by this broker yet`);
     }
     if (s !== 'classic' && s !== 'quorum') {
-      throw invalid(name, vhost, 'x-queue-type', `{unsupported_queue_type,<<"${s}">>}`);
+      throw invalid(name, vhost, 'x-queue-type', `"unsupported queue type '${s}'"`);
     }
     if (s === 'quorum') {
-      // Quorum queues are always durable and never exclusive (RabbitMQ rabbit_quorum_queue:declare).
-      if (!durable) throw new BrokerError(ErrorCode.PreconditionFailed, `invalid property 'non-durable' for ${rs('queue', name, vhost)}`);
+      // Quorum queues are durable, never exclusive, never auto-delete; RabbitMQ
+      // rabbit_quorum_queue:declare checks auto-delete, then exclusive, then durable.
+      if (autoDelete) throw new BrokerError(ErrorCode.PreconditionFailed, `invalid property 'auto-delete' for ${rs('queue', name, vhost)}`);
       if (exclusive) throw new BrokerError(ErrorCode.PreconditionFailed, `invalid property 'exclusive-owner' for ${rs('queue', name, vhost)}`);
+      if (!durable) throw new BrokerError(ErrorCode.PreconditionFailed, `invalid property 'non-durable' for ${rs('queue', name, vhost)}`);
     }
     queueType = s;
   }
@@ -136,7 +147,7 @@ export function parseQueueConfig(name: string, vhost: string, args: FieldTable, 
     maxLength: maxLen === undefined ? undefined : intArg(maxLen, 'x-max-length', name, vhost, 0),
     maxLengthBytes: maxBytes === undefined ? undefined : intArg(maxBytes, 'x-max-length-bytes', name, vhost, 0),
     overflow,
-    deadLetterExchange: dlx === undefined ? undefined : strArg(dlx, 'x-dead-letter-exchange', name, vhost),
+    deadLetterExchange: dlx === undefined ? undefined : dlxArg(dlx, name, vhost),
     deadLetterRoutingKey: dlrk === undefined ? undefined : strArg(dlrk, 'x-dead-letter-routing-key', name, vhost),
     maxPriority: maxPri === undefined ? undefined : intArg(maxPri, 'x-max-priority', name, vhost, 0, 255),
     singleActiveConsumer,

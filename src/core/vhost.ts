@@ -159,7 +159,7 @@ export class VirtualHostImpl implements VirtualHost, QueueHost {
     if (name.startsWith('amq.')) throw accessRefused(`exchange name '${name}' contains reserved prefix 'amq.*'`);
     const ae = opts.arguments['alternate-exchange'];
     if (ae !== undefined && typeof ae !== 'string' && !Buffer.isBuffer(ae)) {
-      throw preconditionFailed(`invalid arg 'alternate-exchange' for ${rs('exchange', name, this.name)}: {unacceptable_type,${fieldTypeName(ae)}}`);
+      throw preconditionFailed(`invalid type '${fieldTypeName(ae)}' for arg 'alternate-exchange' in ${rs('exchange', name, this.name)}`);
     }
     const x = new Exchange(name, type, { durable: opts.durable, autoDelete: opts.autoDelete, internal: opts.internal, arguments: opts.arguments });
     this.exchanges.set(name, x);
@@ -242,7 +242,7 @@ export class VirtualHostImpl implements VirtualHost, QueueHost {
       throw new BrokerError(ErrorCode.PreconditionFailed, `cannot declare ${rs('queue', qname, this.name)}: queue limit in vhost '${this.name}' (${max}) is reached`);
     }
     checkDeadLetterPair(qname, this.name, opts.arguments);
-    const config = parseQueueConfig(qname, this.name, opts.arguments, opts.durable, opts.exclusive);
+    const config = parseQueueConfig(qname, this.name, opts.arguments, opts.durable, opts.exclusive, opts.autoDelete);
     const q = new Queue(this, qname, { durable: opts.durable, exclusive: opts.exclusive, autoDelete: opts.autoDelete, arguments: opts.arguments }, config, queueKey(this.name, qname));
     if (opts.exclusive) {
       q.exclusiveOwner = p.connectionId;
@@ -343,8 +343,12 @@ export class VirtualHostImpl implements VirtualHost, QueueHost {
   bind(p: Principal, spec: BindingSpec): void {
     const { src, dest } = this.resolveBinding(p, spec);
     if (src.type === 'headers' && !isValidMatch(spec.arguments['x-match'])) {
+      // RabbitMQ 3.10 texts: a string prints as an Erlang binary, other types by name.
+      const xm = spec.arguments['x-match'] ?? null;
       throw preconditionFailed(
-        `Invalid x-match field value ${printValue(spec.arguments['x-match'] ?? null)}; expected all, any, all-with-x, or any-with-x`,
+        typeof xm === 'string'
+          ? `Invalid x-match field value <<"${xm}">>; expected all, any, all-with-x, or any-with-x`
+          : `Invalid x-match field type ${fieldTypeName(xm)} (value ${printValue(xm)}); expected longstr`,
       );
     }
     this.addBinding(src, dest, spec.destinationKind, spec.destination, spec.routingKey, spec.arguments, spec.filter);
@@ -601,6 +605,10 @@ export class VirtualHostImpl implements VirtualHost, QueueHost {
 
   registerDirectReply(p: Principal, sink: ConsumerSink): { readonly address: string; cancel(): void } {
     return this.directReplies.register(p.connectionId, sink);
+  }
+
+  hasDirectReply(address: string): boolean {
+    return this.directReplies.has(address);
   }
 
   /** The vhost is being deleted: every queue goes (consumers are told), then every exchange. */

@@ -26,11 +26,6 @@ import type { WharfConfig } from './config.js';
 
 export type ListenerName = keyof WharfConfig['listeners'];
 
-export interface StartOptions {
-  /** Bind every enabled listener to an OS-assigned port (tests). */
-  readonly ephemeralPorts?: boolean;
-}
-
 /** WebSocket subprotocols and which protocol serves them (Sec-WebSocket-Protocol). */
 const wsProtocols: Readonly<Record<string, 'mqtt' | 'stomp'>> = {
   mqtt: 'mqtt',
@@ -58,7 +53,7 @@ export class WharfServer {
     private readonly monitor: ResourceMonitor,
   ) {}
 
-  static async start(config: WharfConfig, log: Logger, opts: StartOptions = {}): Promise<WharfServer> {
+  static async start(config: WharfConfig, log: Logger): Promise<WharfServer> {
     const dataDir = resolve(config.dataDir);
     mkdirSync(dataDir, { recursive: true });
     const stores = openStores(config, join(dataDir), log);
@@ -76,7 +71,7 @@ export class WharfServer {
     monitor.start();
     const server = new WharfServer(config, broker, log, monitor);
     try {
-      await server.listenAll(opts);
+      await server.listenAll();
     } catch (err) {
       await server.stop();
       throw err;
@@ -97,18 +92,18 @@ export class WharfServer {
     };
   }
 
-  private async listenAll(opts: StartOptions): Promise<void> {
+  private async listenAll(): Promise<void> {
     const { listeners, limits } = this.config;
     const amqpCtx = this.context<Amqp091Limits>(defaultAmqp091Limits, limits.amqp091, 'amqp091');
     const mqttCtx = this.context<MqttLimits>(defaultMqttLimits, limits.mqtt, 'mqtt');
     const stompCtx = this.context<StompLimits>(defaultStompLimits, limits.stomp, 'stomp');
-    await this.listenTcp('amqp', acceptAmqp091, amqpCtx, opts);
-    await this.listenTcp('mqtt', acceptMqtt, mqttCtx, opts);
-    await this.listenTcp('stomp', acceptStomp, stompCtx, opts);
-    if (listeners.ws.port !== 0) await this.listenWebSocket(mqttCtx, stompCtx, opts);
+    await this.listenTcp('amqp', acceptAmqp091, amqpCtx);
+    await this.listenTcp('mqtt', acceptMqtt, mqttCtx);
+    await this.listenTcp('stomp', acceptStomp, stompCtx);
+    if (listeners.ws.port !== 0) await this.listenWebSocket(mqttCtx, stompCtx);
   }
 
-  private async listenTcp<L>(name: ListenerName, accept: AcceptConnection<L>, ctx: ProtocolContext<L>, opts: StartOptions): Promise<void> {
+  private async listenTcp<L>(name: ListenerName, accept: AcceptConnection<L>, ctx: ProtocolContext<L>): Promise<void> {
     const { port, host } = this.config.listeners[name];
     if (port === 0) return;
     const server = createServer((socket) => {
@@ -125,11 +120,11 @@ export class WharfServer {
         socket.destroy();
       }
     });
-    this.ports[name] = await listen(server, opts.ephemeralPorts ? 0 : port, host);
+    this.ports[name] = await listen(server, port, host);
     this.servers.push(server);
   }
 
-  private async listenWebSocket(mqttCtx: ProtocolContext<MqttLimits>, stompCtx: ProtocolContext<StompLimits>, opts: StartOptions): Promise<void> {
+  private async listenWebSocket(mqttCtx: ProtocolContext<MqttLimits>, stompCtx: ProtocolContext<StompLimits>): Promise<void> {
     const { port, host } = this.config.listeners.ws;
     const http = createHttpServer((_req, res) => {
       res.writeHead(426, { 'content-type': 'text/plain' }).end('WebSocket (mqtt or stomp subprotocol) expected\n');
@@ -162,7 +157,7 @@ export class WharfServer {
         else acceptStomp(webSocketStream(ws, addr, rport, false, true), Buffer.alloc(0), stompCtx);
       });
     });
-    this.ports.ws = await listen(http, opts.ephemeralPorts ? 0 : port, host);
+    this.ports.ws = await listen(http, port, host);
     this.servers.push(http);
   }
 

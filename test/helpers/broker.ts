@@ -43,33 +43,50 @@ export async function startTestBroker(opts: TestBrokerOptions = {}): Promise<Tes
   const level = process.env.WHARF_LOG_LEVEL ?? 'silent';
   const base = mergeConfig(defaultConfig, { dataDir, log: { level }, shutdownTimeout: 2 });
   let config: WharfConfig = mergeConfig(base, opts.config ?? {});
-  let server = await WharfServer.start(config, createLogger(config.log.level), { ephemeralPorts: true });
-  const ports: Ports = { ...server.ports };
-  // Pin the assigned ports so restart() comes back where clients expect it.
-  config = mergeConfig(config, {
-    listeners: {
-      amqp: { port: ports.amqp },
-      mqtt: { port: ports.mqtt },
-      stomp: { port: ports.stomp },
-      ws: { port: ports.ws },
-    },
-  });
+  let server: WharfServer | undefined;
+  let ports: Ports | undefined;
+  // Fixed ports outside the kernel's ephemeral range (see freePort), so that a restart
+  // finds them free again; a clash with a parallel test file is retried.
+  for (let attempt = 0; server === undefined; attempt++) {
+    ports = await freePorts();
+    const tryConfig = withPorts(config, ports);
+    try {
+      server = await WharfServer.start(tryConfig, createLogger(config.log.level));
+      config = tryConfig;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 5) throw err;
+    }
+  }
   let stopped = false;
   return {
-    ports,
+    ports: ports!,
     dataDir,
-    server: () => server,
+    server: () => server!,
     async stop() {
       if (stopped) return;
       stopped = true;
-      await server.stop();
+      await server!.stop();
       if (ownsDir) rmSync(dataDir, { recursive: true, force: true });
     },
     async restart() {
-      await server.stop();
+      await server!.stop();
       server = await WharfServer.start(config, createLogger(config.log.level));
     },
   };
+}
+
+/** The config with every enabled listener on the given ports (disabled ones stay at 0). */
+function withPorts(config: WharfConfig, ports: Ports): WharfConfig {
+  const l = config.listeners;
+  const pick = (current: number, chosen: number): number => (current === 0 ? 0 : chosen);
+  return mergeConfig(config, {
+    listeners: {
+      amqp: { port: pick(l.amqp.port, ports.amqp) },
+      mqtt: { port: pick(l.mqtt.port, ports.mqtt) },
+      stomp: { port: pick(l.stomp.port, ports.stomp) },
+      ws: { port: pick(l.ws.port, ports.ws) },
+    },
+  });
 }
 
 export interface SpawnedBroker {
@@ -84,18 +101,28 @@ export interface SpawnedBroker {
   kill(): Promise<void>;
 }
 
-/** Finds a free TCP port on 127.0.0.1 (for child-process brokers that need fixed ports). */
+/**
+ * A free TCP port on 127.0.0.1 below the kernel's ephemeral range (32768-60999 by
+ * default). Ports the OS hands out for bind(0) or for outgoing client sockets come
+ * from that range, so a port chosen there can be taken by a client's socket between
+ * a broker's stop and its restart; below it, only another test choosing the same
+ * random number can clash, and binding checks that.
+ */
 export async function freePort(): Promise<number> {
   const { createServer } = await import('node:net');
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => res(port));
+  for (;;) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    const free = await new Promise<boolean>((res) => {
+      const s = createServer();
+      s.once('error', () => res(false));
+      s.listen(port, '127.0.0.1', () => s.close(() => res(true)));
     });
-  });
+    if (free) return port;
+  }
+}
+
+async function freePorts(): Promise<Ports> {
+  return { amqp: await freePort(), mqtt: await freePort(), stomp: await freePort(), ws: await freePort() };
 }
 
 export async function waitForPort(port: number, timeoutMs = 15000): Promise<void> {
@@ -118,7 +145,7 @@ export async function waitForPort(port: number, timeoutMs = 15000): Promise<void
 /** Runs `node bin/wharf.js start` as a child process with the given data dir and fresh ports. */
 export async function spawnBroker(opts: { dataDir?: string; ports?: Ports; args?: string[]; env?: Record<string, string> } = {}): Promise<SpawnedBroker> {
   const dataDir = opts.dataDir ?? tempDataDir();
-  const ports: Ports = opts.ports ?? { amqp: await freePort(), mqtt: await freePort(), stomp: await freePort(), ws: await freePort() };
+  const ports: Ports = opts.ports ?? (await freePorts());
   const bin = resolve(process.cwd(), 'bin/wharf.js');
   const child = spawn(
     process.execPath,

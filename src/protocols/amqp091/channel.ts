@@ -52,7 +52,8 @@ export class Channel {
 
   // ---- content assembly (§4.2.6) ----
   private expect = Expect.Method;
-  private publishMethod: MethodOf<'basic.publish'> | undefined;
+  /** The method the content belongs to: basic.publish, or a server-only content method a client sent. */
+  private publishMethod: MethodOf<'basic.publish'> | MethodOf<'basic.deliver'> | MethodOf<'basic.get-ok'> | MethodOf<'basic.return'> | undefined;
   private properties: BasicProperties = {};
   private bodySize = 0;
   private bodyFirst: Buffer | undefined;
@@ -103,6 +104,8 @@ export class Channel {
       }
       return;
     }
+    // Errors while content is being assembled name the content's method (RabbitMQ).
+    const content = this.publishMethod;
     try {
       switch (this.expect) {
         case Expect.Method:
@@ -124,13 +127,15 @@ export class Channel {
           return;
       }
     } catch (e) {
-      const m = f.type === FRAME_METHOD ? methodSpec(f.method.name) : PUBLISH;
+      const m = content !== undefined ? methodSpec(content.name) : f.type === FRAME_METHOD ? methodSpec(f.method.name) : PUBLISH;
       this.fail(toAmqpError(e, m.classId, m.methodId));
     }
   }
 
   private onMethod(m: AnyMethod): void {
-    if (m.name === 'basic.publish') {
+    // Content-bearing methods are followed by a header and body (§4.2.6), whoever may
+    // send them: RabbitMQ assembles the content before it refuses a server-only one.
+    if (m.name === 'basic.publish' || m.name === 'basic.deliver' || m.name === 'basic.get-ok' || m.name === 'basic.return') {
       this.publishMethod = m;
       this.expect = Expect.Header;
       return;
@@ -206,6 +211,10 @@ export class Channel {
     const m = this.publishMethod!;
     const props = this.properties;
     this.resetContent();
+    if (m.name !== 'basic.publish') {
+      const spec = methodSpec(m.name);
+      throw new AmqpError(503, 'unimplemented method', spec.classId, spec.methodId);
+    }
     publish(this, m, props, body);
   }
 

@@ -440,7 +440,10 @@ export class AmqpConnection {
   private onOpen(m: MethodOf<'connection.open'>): void {
     const user = this.user!;
     const vhost = this.broker.getVhost(m.virtualHost);
-    if (vhost === undefined || !this.broker.canAccessVhost(user, m.virtualHost)) {
+    // RabbitMQ 3.10 texts (compared against the real broker): a missing vhost and a
+    // refused one are told apart.
+    if (vhost === undefined) throw notAllowed(`vhost ${m.virtualHost} not found`);
+    if (!this.broker.canAccessVhost(user, m.virtualHost)) {
       throw notAllowed(`access to vhost '${m.virtualHost}' refused for user '${user.name}'`);
     }
     this.vhost = vhost;

@@ -1,6 +1,7 @@
 /** basic.qos / consume / cancel (AMQP 0-9-1 §1.8.3.1-§1.8.3.5) and RabbitMQ direct reply-to consumers. */
 import { randomBytes } from 'node:crypto';
 import type { AnyMethod, MethodOf } from '../../codecs/amqp091/index.js';
+import { Decimal, Timestamp, type FieldTable, type FieldValue } from '../../core/message.js';
 import type { Channel, MethodHandler } from './channel.js';
 import { AmqpConsumer, DirectReplySink } from './consumer.js';
 import { notAllowed, notImplemented, preconditionFailed } from './errors.js';
@@ -22,13 +23,35 @@ function qos(ch: Channel, m: MethodOf<'basic.qos'>): void {
   ch.conn.out().method(ch.id, 'basic.qos-ok', {});
 }
 
-/** x-priority must be an integer (RabbitMQ consumer priorities). */
-function consumerPriority(args: Record<string, unknown>): number {
+/** RabbitMQ's name of a field type, as its error texts show it. */
+function fieldTypeName(v: FieldValue): string {
+  if (v === null) return 'void';
+  switch (typeof v) {
+    case 'string':
+      return 'longstr';
+    case 'boolean':
+      return 'bool';
+    case 'number':
+      return Number.isInteger(v) ? 'long' : 'double';
+    case 'bigint':
+      return 'long';
+    default:
+      break;
+  }
+  if (Buffer.isBuffer(v)) return 'binary';
+  if (Array.isArray(v)) return 'array';
+  if (v instanceof Timestamp) return 'timestamp';
+  if (v instanceof Decimal) return 'decimal';
+  return 'table';
+}
+
+/** x-priority must be an integer (RabbitMQ consumer priorities; texts as RabbitMQ 3.10). */
+function consumerPriority(ch: Channel, queue: string, args: FieldTable): number {
   const p = args['x-priority'];
   if (p === undefined) return 0;
   if (typeof p === 'bigint') return Number(p);
   if (typeof p !== 'number' || !Number.isInteger(p)) {
-    throw preconditionFailed(`invalid arg 'x-priority' for consumer: expected an integer`);
+    throw preconditionFailed(`invalid arg 'x-priority' for queue '${queue}' in vhost '${ch.conn.vhost.name}': "expected integer, got ${fieldTypeName(p)}"`);
   }
   return p;
 }
@@ -45,7 +68,7 @@ function consume(ch: Channel, m: MethodOf<'basic.consume'>): void {
   const max = conn.limits.maxConsumersPerChannel;
   if (max !== 0 && ch.consumers.size >= max) throw notAllowed(`reached maximum (${max}) of consumers per channel`);
   const args = tableToCore(m.arguments);
-  const priority = consumerPriority(args);
+  const priority = consumerPriority(ch, queue, args);
   const c = new AmqpConsumer(ch, tag, queue, m.noAck, ch.prefetchPerConsumer);
   // The core may dispatch from inside consume(); c.active stays false until consume-ok is out.
   c.handle = conn.vhost.consume(conn.principal, queue, c, { tag, noAck: m.noAck, exclusive: m.exclusive, priority, arguments: args });

@@ -7,7 +7,7 @@ import type { BasicProperties, MethodOf } from '../../codecs/amqp091/index.js';
 import type { PublishResult } from '../../core/api.js';
 import type { MessageProperties } from '../../core/message.js';
 import type { Channel } from './channel.js';
-import { notImplemented, preconditionFailed } from './errors.js';
+import { accessRefused, notFound, notImplemented, preconditionFailed } from './errors.js';
 import { toCoreProperties } from './message-adapter.js';
 import { DIRECT_REPLY_QUEUE } from './queue-handlers.js';
 
@@ -50,8 +50,13 @@ export function publish(ch: Channel, m: MethodOf<'basic.publish'>, props: BasicP
     wire = { ...props, replyTo: reply.address };
   }
   const p: PendingPublish = { exchange: m.exchange, routingKey: m.routingKey, mandatory: m.mandatory, properties: toCoreProperties(wire), wire, body };
-  if (ch.tx !== undefined) ch.tx.publishes.push(p);
-  else {
+  if (ch.tx !== undefined) {
+    // RabbitMQ looks the exchange up when the publish arrives; only routing waits for commit.
+    const x = conn.vhost.getExchange(m.exchange);
+    if (x === undefined) throw notFound(`no exchange '${m.exchange}' in vhost '${conn.vhost.name}'`);
+    if (x.internal) throw accessRefused(`cannot publish to internal exchange '${m.exchange}' in vhost '${conn.vhost.name}'`);
+    ch.tx.publishes.push(p);
+  } else {
     const r = route(ch, p);
     ch.confirm?.record(r);
   }

@@ -15,8 +15,12 @@ export function queueName(ch: Channel, name: string): string {
 
 function declare(ch: Channel, m: MethodOf<'queue.declare'>): void {
   if (m.queue === DIRECT_REPLY_QUEUE || m.queue.startsWith(`${DIRECT_REPLY_QUEUE}.`)) {
-    // RabbitMQ answers declares of the pseudo-queue without creating anything.
-    if (!m.nowait) ch.conn.out().method(ch.id, 'queue.declare-ok', { queue: m.queue, messageCount: 0, consumerCount: 0 });
+    // RabbitMQ answers declares of the pseudo-queue without creating anything, with
+    // consumer_count 1; a reply address whose requester is gone is 404.
+    if (m.queue !== DIRECT_REPLY_QUEUE && ch.conn.vhost.hasDirectReply?.(m.queue) === false) {
+      throw notFound(`no queue '${m.queue}' in vhost '${ch.conn.vhost.name}'`);
+    }
+    if (!m.nowait) ch.conn.out().method(ch.id, 'queue.declare-ok', { queue: m.queue, messageCount: 0, consumerCount: 1 });
     return;
   }
   if (!m.passive && m.queue.startsWith('amq.')) {

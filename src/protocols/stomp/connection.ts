@@ -21,6 +21,7 @@ import { dispatch } from './handlers/dispatch.js';
 import type { TxOp } from './handlers/transaction.js';
 import { TempDestinations } from './temp-destinations.js';
 import { endSubscription } from './handlers/subscribe.js';
+import { leaveGroup } from './exclusive-consumers.js';
 
 /** disconnecting: DISCONNECT read, waiting to send its receipt; no more frames are read. */
 type State = 'awaiting-connect' | 'connected' | 'disconnecting' | 'closing' | 'closed';
@@ -35,7 +36,8 @@ function newConnectionId(broker: Broker): ConnectionId {
 }
 
 interface PendingReceipt {
-  readonly id: string;
+  /** undefined: no RECEIPT to write, only the close (DISCONNECT without receipt). */
+  readonly id: string | undefined;
   ready: boolean;
   /** Close the connection once this receipt is written (DISCONNECT). */
   readonly thenClose: boolean;
@@ -182,12 +184,14 @@ export class StompConnection implements SubscriptionOwner {
   blockIfAlarm(): void {
     if (!this.ctx.broker.alarms.active || this.blocked) return;
     this.blocked = true;
+    this.heartbeat?.pauseReceive();
     this.stream.pause();
   }
 
   private unblock(): void {
     this.blocked = false;
     if (this.state !== 'connected') return;
+    this.heartbeat?.resumeReceive();
     this.stream.resume();
     this.processFrames();
   }
@@ -196,7 +200,9 @@ export class StompConnection implements SubscriptionOwner {
 
   /** Write one encoded frame; writes made in one event-loop turn are batched (DESIGN §4). */
   write(bytes: Buffer): void {
-    if (this.state === 'closed') return;
+    // After closeGracefully() the stream is ended: a late receipt or delivery must not
+    // write after end (the ERROR or final RECEIPT was the last frame).
+    if (this.state === 'closing' || this.state === 'closed') return;
     if (!this.corked) {
       this.corked = true;
       this.stream.cork();
@@ -219,8 +225,15 @@ export class StompConnection implements SubscriptionOwner {
 
   /** RECEIPT once everything written to the store so far is durable (Broker.afterSync). */
   receiptAfterSync(id: string | undefined, thenClose = false): void {
+    if (id === undefined && !thenClose) return;
+    if (id === undefined && this.receipts.length === 0) {
+      this.closeGracefully();
+      return;
+    }
+    // DISCONNECT without receipt while earlier receipts still wait for the store: close
+    // only after they went out (the client asked for them).
     if (id === undefined) {
-      if (thenClose) this.closeGracefully();
+      this.receipts.push({ id, ready: true, thenClose });
       return;
     }
     const entry: PendingReceipt = { id, ready: false, thenClose };
@@ -235,7 +248,7 @@ export class StompConnection implements SubscriptionOwner {
     while (this.receipts.length > 0 && this.receipts[0]!.ready) {
       const r = this.receipts.shift()!;
       if (this.state === 'closed') continue;
-      this.writeReceipt(r.id);
+      if (r.id !== undefined) this.writeReceipt(r.id);
       if (r.thenClose) this.closeGracefully();
     }
   }
@@ -289,10 +302,23 @@ export class StompConnection implements SubscriptionOwner {
   }
 
   subscriptionCancelled(sub: Subscription, reason: string): void {
-    // The queue went away under the subscription (deleted by someone else).
+    // The queue went away under the subscription (deleted by someone else), or a standby
+    // exclusive subscription could not take over.
+    if (sub.closed) return;
     sub.closed = true;
+    sub.consumer?.cancel();
+    sub.consumer = undefined;
+    const tags = sub.takeAll();
+    if (tags.length > 0) {
+      try {
+        this.vhost.requeue(sub.queue, tags);
+      } catch {
+        // The queue is gone, and its messages with it.
+      }
+    }
     this.subscriptions.delete(sub.id);
     this.subscriptionsByNum.delete(sub.num);
+    leaveGroup(this.vhost, sub);
     this.fail({ summary: 'Subscription cancelled', detail: `subscription '${sub.id}' on ${sub.destination} was cancelled by the broker: ${reason}`, unexpected: false });
   }
 
@@ -313,7 +339,9 @@ export class StompConnection implements SubscriptionOwner {
     this.unlisten.length = 0;
     if (!wasConnected) return;
     // Cancel every consumer first so requeued messages are not offered back to them,
-    // then return unacknowledged deliveries, then drop exclusive queues.
+    // then return unacknowledged deliveries, then drop exclusive queues. Marked closed
+    // first so no subscription of this connection is promoted as an exclusive standby.
+    for (const sub of this.subscriptions.values()) sub.closed = true;
     for (const sub of this.subscriptions.values()) {
       try {
         endSubscription(this, sub, { deleteDurable: false, onClose: true });

@@ -42,6 +42,8 @@ export class Heartbeat {
   private receiveTimer: NodeJS.Timeout | undefined;
   private wrote = true;
   private lastRead = Date.now();
+  /** Reading is suspended on purpose (flow control): silence is not death. */
+  private receivePaused = false;
 
   constructor(
     private readonly plan: HeartbeatPlan,
@@ -62,7 +64,7 @@ export class Heartbeat {
       const limit = this.plan.receiveMs * this.grace;
       this.lastRead = Date.now();
       this.receiveTimer = setInterval(() => {
-        if (Date.now() - this.lastRead > limit) this.dead();
+        if (!this.receivePaused && Date.now() - this.lastRead > limit) this.dead();
       }, Math.max(1, Math.floor(this.plan.receiveMs / 2)));
       this.receiveTimer.unref();
     }
@@ -76,6 +78,20 @@ export class Heartbeat {
   /** Called once per received chunk. */
   noteRead(): void {
     if (this.receiveTimer !== undefined) this.lastRead = Date.now();
+  }
+
+  /**
+   * The connection stopped reading (a resource alarm blocks this publisher): the
+   * client's heart-beats sit unread in the socket, so the receive check is suspended
+   * until reading resumes (RabbitMQ pauses its heart-beat monitor the same way).
+   */
+  pauseReceive(): void {
+    this.receivePaused = true;
+  }
+
+  resumeReceive(): void {
+    this.receivePaused = false;
+    this.lastRead = Date.now();
   }
 
   stop(): void {

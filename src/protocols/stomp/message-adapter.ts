@@ -122,6 +122,23 @@ export function fieldToString(v: FieldValue): string | undefined {
   }
 }
 
+/** Set by the MQTT adapter on what MQTT clients publish (docs/message-mapping.md). */
+const MQTT_QOS_HEADER = 'x-mqtt-publish-qos';
+
+/**
+ * reply-to as a STOMP client can SEND to. A value that is already a destination
+ * (starts with '/') is shown as it is. A bare name is an AMQP-style reply queue (a
+ * STOMP `/temp-queue/` is stored as its real queue name, and AMQP clients put queue
+ * names there): RabbitMQ shows it as `/reply-queue/<name>`, which SENDs to the default
+ * exchange with that key. An MQTT Response Topic is a routing key on the topic
+ * exchange, so it is shown as `/topic/<key>`.
+ */
+export function replyToHeader(replyTo: string, headers: FieldTable | undefined): string {
+  if (replyTo.startsWith('/')) return replyTo;
+  if (headers !== undefined && headers[MQTT_QOS_HEADER] !== undefined) return '/topic/' + replyTo;
+  return '/reply-queue/' + replyTo;
+}
+
 /** Append MESSAGE headers for the properties to a flat [name, value, ...] array. */
 export function appendPropertyHeaders(out: string[], p: MessageProperties): void {
   if (p.contentType !== undefined) out.push('content-type', p.contentType);
@@ -129,7 +146,7 @@ export function appendPropertyHeaders(out: string[], p: MessageProperties): void
   if (p.deliveryMode === 2) out.push('persistent', 'true');
   if (p.priority !== undefined) out.push('priority', String(p.priority));
   if (p.correlationId !== undefined) out.push('correlation-id', p.correlationId);
-  if (p.replyTo !== undefined) out.push('reply-to', p.replyTo);
+  if (p.replyTo !== undefined) out.push('reply-to', replyToHeader(p.replyTo, p.headers));
   if (p.expiration !== undefined) out.push('expiration', p.expiration);
   if (p.messageId !== undefined) out.push('amqp-message-id', p.messageId);
   if (p.timestamp !== undefined) out.push('timestamp', String(p.timestamp.seconds));

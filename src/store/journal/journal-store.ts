@@ -87,31 +87,34 @@ export class JournalMessageStore implements MessageStore {
       this.state = 'closed';
       throw err;
     }
-    this.dirFd = openSync(dir, 'r');
-    let maxSeg = 0;
-    const cpPath = join(dir, CHECKPOINT_FILE);
-    for (const name of readdirSync(dir)) {
-      if (isTempFor(cpPath, name)) {
-        unlinkSync(join(dir, name));
-        continue;
-      }
-      const id = parseSegmentFileName(name);
-      if (id === undefined) continue;
-      this.segments.addExisting(id, fileSize(join(dir, name)));
-      if (id > maxSeg) maxSeg = id;
-    }
     try {
+      this.dirFd = openSync(dir, 'r');
+      let maxSeg = 0;
+      const cpPath = join(dir, CHECKPOINT_FILE);
+      for (const name of readdirSync(dir)) {
+        if (isTempFor(cpPath, name)) {
+          unlinkSync(join(dir, name));
+          continue;
+        }
+        const id = parseSegmentFileName(name);
+        if (id === undefined) continue;
+        this.segments.addExisting(id, fileSize(join(dir, name)));
+        if (id > maxSeg) maxSeg = id;
+      }
       this.recovery = recover(dir, this.segments, this.index, maxRecordSize, log);
+      this.checkpointSeq = this.recovery.checkpointSeq;
+      // New writes always go to a fresh segment: a torn tail is never appended to, and a
+      // number is never reused (not even one the checkpoint names but whose file is gone).
+      const next = Math.max(maxSeg, this.recovery.replaySegment) + 1;
+      this.writer = new GroupCommit(this.segments, this.options.io, log, this.dirFd, this.options.segmentSize, this.options.fsync, next);
     } catch (err) {
       this.segments.closeAll();
-      closeSync(this.dirFd);
+      if (this.dirFd !== undefined) closeSync(this.dirFd);
+      this.dirFd = undefined;
       this.unlock();
       this.state = 'closed';
       throw err;
     }
-    this.checkpointSeq = this.recovery.checkpointSeq;
-    // New writes always go to a fresh segment: a torn tail is never appended to.
-    this.writer = new GroupCommit(this.segments, this.options.io, log, this.dirFd, this.options.segmentSize, this.options.fsync, maxSeg + 1);
     this.writer.onRoll = () => this.maybeCheckpointBySize();
     this.state = 'open';
     if (this.options.checkpointIntervalMs > 0) {

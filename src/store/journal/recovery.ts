@@ -26,6 +26,8 @@ import type { SegmentSet } from './segment.js';
 export interface RecoveryReport {
   /** Sequence of the checkpoint recovery started from (0: none). */
   readonly checkpointSeq: number;
+  /** Segment the checkpoint replays from (0: none). */
+  readonly replaySegment: number;
   readonly segmentsScanned: number;
   readonly recordsReplayed: number;
   /** Segments whose scan stopped at damage, or whose header was unusable. */
@@ -91,13 +93,17 @@ export function recover(dir: string, segments: SegmentSet, index: JournalIndex, 
   let damagedSegments = 0;
   let droppedBytes = 0;
   const all = segments.list();
-  const last = all[all.length - 1];
+  // Rolling creates a file before its first batch is written, so a crash can leave empty
+  // segments behind the real tail; "last" means the last one holding any bytes.
+  const nonEmpty = all.filter((s) => s.appendOffset > 0);
+  const last = nonEmpty[nonEmpty.length - 1];
   if (checkpointSeq > 0 && replaySegment > 0 && segments.get(replaySegment) === undefined) {
     log.warn({ segment: replaySegment }, 'journal: segment the checkpoint replays from is missing');
   }
   for (const seg of all) {
     if (seg.id < replaySegment) continue;
     const size = seg.appendOffset;
+    if (size === 0) continue; // created, never written: nothing to replay, deleted at the next checkpoint
     const fd = openSync(seg.path, 'r');
     try {
       const head = Buffer.alloc(Math.min(SEGMENT_HEADER_SIZE, size));
@@ -162,7 +168,7 @@ export function recover(dir: string, segments: SegmentSet, index: JournalIndex, 
   if (danglingRefs > 0) log.warn({ count: danglingRefs }, 'journal: queue entries for messages not in the journal, ignored');
   const orphans = index.orphans();
   for (const id of orphans) index.forget(id);
-  return { checkpointSeq, segmentsScanned, recordsReplayed, damagedSegments, droppedBytes, danglingRefs, orphansDropped: orphans.length, lostLocations };
+  return { checkpointSeq, replaySegment, segmentsScanned, recordsReplayed, damagedSegments, droppedBytes, danglingRefs, orphansDropped: orphans.length, lostLocations };
 }
 
 /** Size of a file by descriptor (segments found at start). */

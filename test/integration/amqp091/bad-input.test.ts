@@ -89,6 +89,23 @@ test('content body before the header: 505 UNEXPECTED_FRAME', async () => {
   await stillServes();
 });
 
+test('a method where the content body belongs: 505 naming basic.publish', async () => {
+  const c = await RawAmqp.handshake(b.ports.amqp);
+  c.method(1, 'channel.open', {});
+  await c.expectMethod('channel.open-ok');
+  c.method(1, 'basic.publish', { exchange: '', routingKey: 'x' });
+  c.encoder().header(1, 10, {});
+  c.encoder().flush();
+  c.method(1, 'basic.qos', { prefetchCount: 1 });
+  const m = await c.nextMethodArgs();
+  assert.ok(m.name === 'connection.close');
+  assert.equal(m.replyCode, 505);
+  assert.equal(m.replyText, 'UNEXPECTED_FRAME - expected content body, got non content body frame instead');
+  // RabbitMQ names the method the content belongs to
+  assert.deepEqual([m.classId, m.methodId], [60, 40]);
+  await stillServes();
+});
+
 test('a content header with no method before it: 505', async () => {
   const c = await RawAmqp.handshake(b.ports.amqp);
   c.method(1, 'channel.open', {});
@@ -224,19 +241,28 @@ test('AMQPLAIN login works', async () => {
   await c.close();
 });
 
-test('vhost access refused: 530 NOT_ALLOWED', async () => {
+test('vhost missing or refused: 530 NOT_ALLOWED with RabbitMQ texts', async () => {
   // amqplib fails the connect (it reports the unexpected connection.close generically)
   const e = await errorOf(amqp.connect(amqpUrl(b, 'nope')));
   assert.match(e.message, /ConnectionClose/);
   // the close itself, seen on the wire
-  const c = await RawAmqp.open(b.ports.amqp);
-  c.write(PROTOCOL_HEADER);
-  await c.expectMethod('connection.start');
-  c.method(0, 'connection.start-ok', { clientProperties: {}, mechanism: 'PLAIN', response: Buffer.from('\0guest\0guest'), locale: 'en_US' });
-  await c.expectMethod('connection.tune');
-  c.method(0, 'connection.tune-ok', { channelMax: 8, frameMax: 8192, heartbeat: 0 });
-  c.method(0, 'connection.open', { virtualHost: 'nope' });
-  await expectConnectionClose(c, 530, /^NOT_ALLOWED - access to vhost 'nope' refused for user 'guest'$/);
+  const openVhost = async (name: string): Promise<RawAmqp> => {
+    const c = await RawAmqp.open(b.ports.amqp);
+    c.write(PROTOCOL_HEADER);
+    await c.expectMethod('connection.start');
+    c.method(0, 'connection.start-ok', { clientProperties: {}, mechanism: 'PLAIN', response: Buffer.from('\0guest\0guest'), locale: 'en_US' });
+    await c.expectMethod('connection.tune');
+    c.method(0, 'connection.tune-ok', { channelMax: 8, frameMax: 8192, heartbeat: 0 });
+    c.method(0, 'connection.open', { virtualHost: name });
+    return c;
+  };
+  let c = await openVhost('nope');
+  await expectConnectionClose(c, 530, /^NOT_ALLOWED - vhost nope not found$/);
+  await c.waitClosed();
+  // an existing vhost guest has no permissions on
+  b.server().broker.addVhost('locked');
+  c = await openVhost('locked');
+  await expectConnectionClose(c, 530, /^NOT_ALLOWED - access to vhost 'locked' refused for user 'guest'$/);
   await c.waitClosed();
   await stillServes();
 });

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { ConsumeMessage, GetMessage } from 'amqplib';
 import { startTestBroker, type TestBroker } from '../../helpers/broker.js';
 import { channel, confirmChannel, connect, errorOf, sleep, waitFor } from './helpers.js';
+import { RawAmqp } from './raw-amqp.js';
 
 let b: TestBroker;
 before(async () => {
@@ -157,6 +158,15 @@ test('connection.update-secret (RabbitMQ extension)', async () => {
   const ch = await channel(c);
   await ch.checkExchange('amq.direct');
   await c.close();
+  // Wharf re-checks the new secret; a wrong one is refused with RabbitMQ's text for a
+  // refusing backend (RabbitMQ's internal backend would accept any secret).
+  const raw = await RawAmqp.handshake(b.ports.amqp);
+  raw.method(0, 'connection.update-secret', { newSecret: Buffer.from('wrong'), reason: 'rotation' });
+  const m = await raw.nextMethodArgs();
+  assert.ok(m.name === 'connection.close', m.name);
+  assert.equal(m.replyCode, 530);
+  assert.equal(m.replyText, 'NOT_ALLOWED - New secret was refused by one of the backends');
+  raw.destroy();
 });
 
 test('messages from other protocols: long header names are cut, unencodable ones dropped, the consumer keeps going', async () => {

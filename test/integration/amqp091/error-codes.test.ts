@@ -142,3 +142,63 @@ test('540 NOT_IMPLEMENTED: prefetch_size and immediate', async () => {
   assert.equal(close.methodId, 40);
   raw.destroy();
 });
+
+type RpcChannel = { _rpc(method: number, fields: object, expect: number, cb: (err: unknown, r: unknown) => void): void };
+const rpc = (ch: unknown, method: number, fields: object, expect: number): Promise<unknown> =>
+  new Promise((res, rej) => (ch as RpcChannel)._rpc(method, fields, expect, (err, r) => (err ? rej(err) : res(r))));
+
+test('540 NOT_IMPLEMENTED: channel.flow active=false and basic.recover requeue=false (as RabbitMQ)', async () => {
+  for (const [method, fields, expect, text] of [
+    [0x00140014, { active: false }, 0x00140015, 'NOT_IMPLEMENTED - active=false'],
+    [0x003c006e, { requeue: false }, 0x003c006f, 'NOT_IMPLEMENTED - requeue=false'],
+  ] as const) {
+    const c = await connect(b);
+    const ch = await channel(c);
+    const closed = new Promise<void>((r) => c.on('close', () => r()));
+    await errorOf(rpc(ch, method, fields, expect));
+    await within(closed, 5000, 'connection close');
+    const e = c.errors[0] as Error & { code?: number };
+    assert.equal(e.code, 540);
+    assert.ok(e.message.includes(text), e.message);
+  }
+  // the accepted forms answer normally
+  const c = await connect(b);
+  const ch = await channel(c);
+  assert.deepEqual(((await rpc(ch, 0x00140014, { active: true }, 0x00140015)) as { fields: unknown }).fields, { active: true });
+  await ch.recover();
+  await c.close();
+});
+
+test('541 INTERNAL_ERROR: an exception inside the broker closes only that connection', async () => {
+  const vhost = b.server().broker.getVhost('/')!;
+  const bystander = await connect(b);
+  const bch = await channel(bystander);
+  await bch.assertQueue('bystander');
+  const got: string[] = [];
+  await bch.consume('bystander', (m) => m && got.push(m.content.toString()), { noAck: true });
+  const original = vhost.purgeQueue;
+  // A broker bug, simulated: the core throws something that is not a BrokerError.
+  vhost.purgeQueue = function (this: typeof vhost, p, name) {
+    if (name === 'boom') throw new TypeError('simulated bug');
+    return original.call(this, p, name);
+  };
+  try {
+    const c = await connect(b);
+    const ch = await channel(c);
+    await ch.assertQueue('boom');
+    const closed = new Promise<void>((r) => c.on('close', () => r()));
+    await errorOf(ch.purgeQueue('boom'));
+    await within(closed, 5000, 'connection close');
+    const e = c.errors[0] as Error & { code?: number };
+    assert.equal(e.code, 541);
+    assert.match(e.message, /INTERNAL_ERROR/);
+  } finally {
+    vhost.purgeQueue = original;
+  }
+  // the other connection never noticed
+  bch.sendToQueue('bystander', Buffer.from('still here'));
+  await waitFor(() => got.length === 1, 5000, 'delivery to the bystander');
+  assert.deepEqual(got, ['still here']);
+  assert.deepEqual(bystander.errors, []);
+  await bystander.close();
+});

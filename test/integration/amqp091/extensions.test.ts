@@ -3,7 +3,10 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ConsumeMessage, GetMessage, Message } from 'amqplib';
 import { startTestBroker, type TestBroker } from '../../helpers/broker.js';
-import { channel, confirmChannel, connect, errorOf, sleep, waitFor } from './helpers.js';
+import { PROTOCOL_HEADER } from '../../../src/codecs/amqp091/index.js';
+import amqp from 'amqplib';
+import { amqpUrl, channel, confirmChannel, connect, errorOf, sleep, waitFor } from './helpers.js';
+import { RawAmqp } from './raw-amqp.js';
 
 let b: TestBroker;
 before(async () => {
@@ -283,4 +286,209 @@ test('heartbeats are negotiated (tune-ok value is used)', async () => {
   await ch.assertQueue('hb-q');
   assert.deepEqual(c.errors, []);
   await c.close();
+});
+
+test('connection.start advertises every RabbitMQ capability, PLAIN and AMQPLAIN, en_US', async () => {
+  const c = await connect(b);
+  const props = (c.connection as unknown as { serverProperties: Record<string, unknown> }).serverProperties;
+  assert.deepEqual(props['capabilities'], {
+    publisher_confirms: true,
+    exchange_exchange_bindings: true,
+    'basic.nack': true,
+    consumer_cancel_notify: true,
+    'connection.blocked': true,
+    consumer_priorities: true,
+    authentication_failure_close: true,
+    per_consumer_qos: true,
+    direct_reply_to: true,
+  });
+  for (const k of ['product', 'version', 'platform', 'copyright', 'information', 'cluster_name']) assert.equal(typeof props[k], 'string', k);
+  await c.close();
+  const raw = await RawAmqp.open(b.ports.amqp);
+  raw.write(PROTOCOL_HEADER);
+  const start = await raw.expectMethod('connection.start');
+  assert.ok(start.name === 'connection.start');
+  assert.equal(start.versionMajor, 0);
+  assert.equal(start.versionMinor, 9);
+  assert.equal(start.mechanisms.toString(), 'PLAIN AMQPLAIN');
+  assert.equal(start.locales.toString(), 'en_US');
+  raw.destroy();
+});
+
+test('the predeclared exchanges exist with their types; the default exchange routes by queue name', async () => {
+  const c = await connect(b);
+  const ch = await channel(c);
+  // an equivalent redeclare succeeds only with the right type and durable=true
+  for (const [name, type] of [['amq.direct', 'direct'], ['amq.fanout', 'fanout'], ['amq.topic', 'topic'], ['amq.headers', 'headers'], ['amq.match', 'headers']] as const) {
+    await ch.assertExchange(name, type, { durable: true });
+  }
+  const wrong = await channel(c);
+  const e = await errorOf(wrong.assertExchange('amq.match', 'topic', { durable: true }));
+  assert.equal(e.code, 406);
+  assert.match(e.message, /inequivalent arg 'type' for exchange 'amq.match' in vhost '\/': received 'topic' but current is 'headers'/);
+  await ch.assertQueue('by-name');
+  ch.publish('', 'by-name', Buffer.from('default exchange'));
+  await sleep(30);
+  const m = (await ch.get('by-name', { noAck: true })) as GetMessage;
+  assert.equal(m.content.toString(), 'default exchange');
+  assert.equal(m.fields.exchange, '');
+  assert.equal(m.fields.routingKey, 'by-name');
+  await c.close();
+});
+
+test('internal exchange: publishing to it is 403, it still routes what other exchanges pass it', async () => {
+  const c = await connect(b);
+  const ch = await channel(c);
+  await ch.assertExchange('int-x', 'fanout', { internal: true });
+  await ch.assertExchange('front-x', 'direct');
+  await ch.bindExchange('int-x', 'front-x', 'k');
+  await ch.assertQueue('int-q');
+  await ch.bindQueue('int-q', 'int-x', '');
+  ch.publish('front-x', 'k', Buffer.from('via front'));
+  await sleep(30);
+  assert.equal(((await ch.get('int-q', { noAck: true })) as GetMessage).content.toString(), 'via front');
+  ch.publish('int-x', '', Buffer.from('direct to internal'));
+  await waitFor(() => ch.closeError !== undefined, 5000, 'channel error');
+  assert.match(String(ch.closeError?.message), /403 \(ACCESS-REFUSED\) with message "ACCESS_REFUSED - cannot publish to internal exchange 'int-x' in vhost '\/'"/);
+  const ch2 = await channel(c);
+  assert.equal((await ch2.checkQueue('int-q')).messageCount, 0);
+  await c.close();
+});
+
+test('headers exchange: all-with-x / any-with-x match x- headers too, plain forms ignore them', async () => {
+  const c = await connect(b);
+  const ch = await channel(c);
+  await ch.assertExchange('hx2', 'headers');
+  const binds: Record<string, Record<string, unknown>> = {
+    'hx-all': { 'x-match': 'all', 'x-tenant': 'a', kind: 'k' },
+    'hx-all-with-x': { 'x-match': 'all-with-x', 'x-tenant': 'a', kind: 'k' },
+    'hx-any-with-x': { 'x-match': 'any-with-x', 'x-tenant': 'a' },
+    'hx-any': { 'x-match': 'any', 'x-tenant': 'a' },
+  };
+  for (const [q, args] of Object.entries(binds)) {
+    await ch.assertQueue(q);
+    await ch.bindQueue(q, 'hx2', '', args);
+  }
+  ch.publish('hx2', '', Buffer.from('kind only'), { headers: { kind: 'k' } });
+  ch.publish('hx2', '', Buffer.from('tenant b'), { headers: { kind: 'k', 'x-tenant': 'b' } });
+  ch.publish('hx2', '', Buffer.from('tenant a'), { headers: { kind: 'k', 'x-tenant': 'a' } });
+  await sleep(50);
+  const bodies = async (q: string): Promise<string[]> => {
+    const out: string[] = [];
+    for (let m = await ch.get(q, { noAck: true }); m !== false; m = await ch.get(q, { noAck: true })) out.push(m.content.toString());
+    return out;
+  };
+  assert.deepEqual(await bodies('hx-all'), ['kind only', 'tenant b', 'tenant a']);
+  assert.deepEqual(await bodies('hx-all-with-x'), ['tenant a']);
+  assert.deepEqual(await bodies('hx-any-with-x'), ['tenant a']);
+  assert.deepEqual(await bodies('hx-any'), []);
+  const bad = await channel(c);
+  const e = await errorOf(bad.bindQueue('hx-any', 'hx2', '', { 'x-match': 'some' }));
+  assert.equal(e.code, 406);
+  assert.match(e.message, /Invalid x-match field value <<"some">>; expected all, any, all-with-x, or any-with-x/);
+  await c.close();
+});
+
+test('direct reply-to: the pseudo-queue declares with consumer_count 1; a gone reply address is 404', async () => {
+  const c = await connect(b);
+  const ch = await channel(c);
+  const d = await ch.assertQueue('amq.rabbitmq.reply-to');
+  assert.deepEqual({ ...d }, { queue: 'amq.rabbitmq.reply-to', messageCount: 0, consumerCount: 1 });
+  // learn our reply address from a request the server side sees
+  const server = await channel(c);
+  await server.assertQueue('rpc-addr');
+  const seen: string[] = [];
+  await server.consume('rpc-addr', (m) => m && seen.push(m.properties.replyTo as string), { noAck: true });
+  const requester = await channel(c);
+  const { consumerTag } = await requester.consume('amq.rabbitmq.reply-to', () => {}, { noAck: true });
+  requester.sendToQueue('rpc-addr', Buffer.from('?'), { replyTo: 'amq.rabbitmq.reply-to' });
+  await waitFor(() => seen.length === 1, 5000, 'request');
+  const address = seen[0]!;
+  assert.match(address, /^amq\.rabbitmq\.reply-to\./);
+  assert.equal((await ch.checkQueue(address)).consumerCount, 1);
+  await requester.cancel(consumerTag);
+  const e = await errorOf(ch.checkQueue(address));
+  assert.equal(e.code, 404);
+  assert.equal(e.message.includes(`NOT_FOUND - no queue '${address}' in vhost '/'`), true, e.message);
+  await c.close();
+});
+
+test('publisher confirms coalesce runs with multiple=true, acks and nacks in sequence order', async () => {
+  const c = await connect(b);
+  const ch = await channel(c);
+  await ch.assertQueue('multi-conf', { arguments: { 'x-max-length': 3, 'x-overflow': 'reject-publish' } });
+  await c.close();
+  const raw = await RawAmqp.handshake(b.ports.amqp);
+  raw.method(1, 'channel.open', {});
+  await raw.expectMethod('channel.open-ok');
+  raw.method(1, 'confirm.select', { nowait: false });
+  await raw.expectMethod('confirm.select-ok');
+  // six publishes in one write: the first three fit, the last three are refused
+  const enc = raw.encoder();
+  for (let i = 1; i <= 6; i++) enc.content(1, 'basic.publish', { exchange: '', routingKey: 'multi-conf' }, {}, Buffer.from(`m${i}`));
+  enc.flush();
+  const confirms: string[] = [];
+  const covered = new Set<number>();
+  let last = 0;
+  while (covered.size < 6) {
+    const m = await raw.nextMethodArgs();
+    if (m.name !== 'basic.ack' && m.name !== 'basic.nack') throw new Error(`unexpected ${m.name}`);
+    const tag = Number(m.deliveryTag);
+    assert.ok(tag > last, 'confirms arrive in sequence order');
+    for (let t = m.multiple ? last + 1 : tag; t <= tag; t++) covered.add(t);
+    last = tag;
+    confirms.push(`${m.name === 'basic.ack' ? 'ack' : 'nack'}:${tag}:${m.multiple}`);
+  }
+  assert.deepEqual(confirms, ['ack:3:true', 'nack:6:true']);
+  raw.destroy();
+});
+
+test('virtual hosts: the default is /, another vhost has its own queues and exchanges', async () => {
+  const broker = b.server().broker;
+  broker.addVhost('tenant-a');
+  broker.setPermissions('guest', 'tenant-a', { configure: '.*', write: '.*', read: '.*' });
+  const root = await connect(b);
+  const ta = (await amqp.connect(amqpUrl(b, 'tenant-a'))) as amqp.ChannelModel;
+  const rch = await channel(root);
+  const tch = await channel(ta);
+  await rch.assertQueue('same-name');
+  await tch.assertQueue('same-name');
+  await tch.assertExchange('only-in-a', 'fanout');
+  rch.sendToQueue('same-name', Buffer.from('in /'));
+  tch.sendToQueue('same-name', Buffer.from('in tenant-a'));
+  await sleep(30);
+  assert.equal(((await rch.get('same-name', { noAck: true })) as GetMessage).content.toString(), 'in /');
+  assert.equal(((await tch.get('same-name', { noAck: true })) as GetMessage).content.toString(), 'in tenant-a');
+  const e = await errorOf(rch.checkExchange('only-in-a'));
+  assert.equal(e.code, 404);
+  assert.match(e.message, /no exchange 'only-in-a' in vhost '\/'/);
+  const e2 = await errorOf(tch.checkQueue('not-here'));
+  assert.match(e2.message, /no queue 'not-here' in vhost 'tenant-a'/);
+  await ta.close();
+  await root.close();
+});
+
+test('tx: a publish to a missing or internal exchange fails when it arrives, not at commit (as RabbitMQ)', async () => {
+  const c = await connect(b);
+  const setup = await channel(c);
+  await setup.assertExchange('tx-internal', 'fanout', { internal: true });
+  await c.close();
+  for (const [exchange, code, text] of [
+    ['tx-no-such-x', 404, "NOT_FOUND - no exchange 'tx-no-such-x' in vhost '/'"],
+    ['tx-internal', 403, "ACCESS_REFUSED - cannot publish to internal exchange 'tx-internal' in vhost '/'"],
+  ] as const) {
+    const raw = await RawAmqp.handshake(b.ports.amqp);
+    raw.method(1, 'channel.open', {});
+    await raw.expectMethod('channel.open-ok');
+    raw.method(1, 'tx.select', {});
+    await raw.expectMethod('tx.select-ok');
+    raw.encoder().content(1, 'basic.publish', { exchange, routingKey: 'k' }, {}, Buffer.from('x'));
+    raw.encoder().flush();
+    const m = await raw.nextMethodArgs();
+    assert.ok(m.name === 'channel.close', m.name);
+    assert.equal(m.replyCode, code);
+    assert.equal(m.replyText, text);
+    assert.deepEqual([m.classId, m.methodId], [60, 40]);
+    raw.destroy();
+  }
 });

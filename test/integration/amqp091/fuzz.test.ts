@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FrameEncoder, PROTOCOL_HEADER, type MethodName } from '../../../src/codecs/amqp091/index.js';
 import { startTestBroker, type TestBroker } from '../../helpers/broker.js';
-import { channel, connect, rawConnect, sleep } from './helpers.js';
+import { channel, connect, rawConnect, sleep, waitFor } from './helpers.js';
 import { RawAmqp } from './raw-amqp.js';
 
 let b: TestBroker;
@@ -90,6 +90,13 @@ function mutate(r: () => number, f: Buffer): Buffer {
 }
 
 test('random and mutated frames after the handshake never take the broker down', async () => {
+  // A well-behaved client connected through the whole fuzz run must not notice it.
+  const bystander = await connect(b);
+  const bch = await channel(bystander);
+  const bq = await bch.assertQueue('', { exclusive: true });
+  const got: string[] = [];
+  await bch.consume(bq.queue, (m) => m && got.push(m.content.toString()), { noAck: true });
+  bch.sendToQueue(bq.queue, Buffer.from('before'));
   const frames = corpus();
   const deadline = Date.now() + 20000;
   let sessions = 0;
@@ -118,6 +125,12 @@ test('random and mutated frames after the handshake never take the broker down',
   assert.deepEqual(internal, []);
   assert.ok(codes.size >= 3, `the fuzz reached several error paths: ${[...codes].join(',')}`);
   await stillServes();
+  bch.sendToQueue(bq.queue, Buffer.from('after'));
+  await waitFor(() => got.length === 2, 5000, 'bystander deliveries');
+  assert.deepEqual(got, ['before', 'after']);
+  assert.deepEqual(bystander.errors, []);
+  assert.equal(bch.closeError, undefined);
+  await bystander.close();
 });
 
 test('random bytes before and during the handshake never take the broker down', async () => {

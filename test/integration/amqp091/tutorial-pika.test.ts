@@ -116,3 +116,12 @@ test('pika: confirms, mandatory returns, get/nack/reject, tx, qos, e2e bindings,
     assert.deepEqual(oks, ['confirms', 'mandatory-return', 'get-nack-reject', 'tx', 'qos', 'exchange-bind', '404', '406', 'closed']);
   });
 });
+
+test('pika: x-death as pika decodes it, consumer cancel notification, direct reply-to, exclusive queues', async () => {
+  await withBroker(async (b) => {
+    const r = await runPy('extensions.py', [H, String(b.ports.amqp)]);
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    const oks = r.stdout.split('\n').filter((l) => l.startsWith('OK ')).map((l) => l.slice(3));
+    assert.deepEqual(oks, ['x-death-rejected', 'x-death-expired', 'consumer-cancel-notify', 'direct-reply-to', 'exclusive', 'closed']);
+  });
+});

@@ -201,3 +201,73 @@ test('disconnect requeues unacked messages for the next consumer', async () => {
   assert.ok(got.every((m) => m.headers['redelivered'] === 'true'));
   d.close();
 });
+
+test('client mode NACK is cumulative too: NACK of the 2nd requeues the 1st and the 2nd, not the 3rd', async () => {
+  const q = '/queue/nack-client-cumulative';
+  const c = await rawConnected(broker.ports.stomp);
+  await send(c, q, ['c1', 'c2', 'c3']);
+  c.write(frame('SUBSCRIBE', { id: 's', destination: q, ack: 'client', 'prefetch-count': '3' }));
+  const got = await messages(c, 3);
+  c.write(frame('NACK', { id: got[1]!.headers['ack']!, receipt: 'n' }));
+  await c.receipt('n');
+  // Prefetch 3 with c3 still unacked: exactly two come back, redelivered, in order.
+  const again = await messages(c, 2);
+  assert.deepEqual(again.map((m) => m.body.toString()), ['c1', 'c2']);
+  assert.ok(again.every((m) => m.headers['redelivered'] === 'true'));
+  await quiet(c);
+  // c3 is still outstanding: ACK it (no ERROR), then the redelivered ones.
+  c.write(frame('ACK', { id: got[2]!.headers['ack']!, receipt: 'a3' }));
+  await c.receipt('a3');
+  c.write(frame('ACK', { id: again[1]!.headers['ack']!, receipt: 'a' }));
+  await c.receipt('a');
+  c.close();
+  await c.waitClosed();
+  const d = await rawConnected(broker.ports.stomp);
+  d.write(frame('SUBSCRIBE', { id: 's', destination: q }));
+  await quiet(d);
+  d.close();
+});
+
+test('STOMP 1.1 NACK with message-id + subscription; the subscription must match', async () => {
+  const q = '/queue/nack-v11';
+  const c = await rawConnected(broker.ports.stomp, { 'accept-version': '1.1', host: '/' });
+  c.write(frame('SUBSCRIBE', { id: 'sub', destination: q, ack: 'client-individual' }));
+  await send(c, q, ['x']);
+  const [m] = await messages(c, 1);
+  c.write(frame('NACK', { 'message-id': m!.headers['message-id']!, subscription: 'sub', receipt: 'n' }));
+  await c.receipt('n');
+  const [again] = await messages(c, 1);
+  assert.equal(again!.body.toString(), 'x');
+  assert.equal(again!.headers['redelivered'], 'true');
+  c.write(frame('NACK', { 'message-id': again!.headers['message-id']!, subscription: 'other', receipt: 'bad' }));
+  const e = await c.expect('ERROR');
+  assert.equal(e.headers['message'], 'Unknown subscription');
+  assert.equal(e.headers['receipt-id'], 'bad');
+  await c.waitClosed();
+});
+
+test('transactions cover NACK: applied at COMMIT, dropped on ABORT', async () => {
+  const q = '/queue/tx-nack';
+  const c = await rawConnected(broker.ports.stomp);
+  c.write(frame('SUBSCRIBE', { id: 's', destination: q, ack: 'client-individual', receipt: 'sub' }));
+  await c.receipt('sub');
+  await send(c, q, ['t']);
+  const [m] = await messages(c, 1);
+  c.write(frame('BEGIN', { transaction: 'a' }));
+  c.write(frame('NACK', { id: m!.headers['ack']!, transaction: 'a', receipt: 'held' }));
+  await c.receipt('held');
+  c.write(frame('ABORT', { transaction: 'a', receipt: 'aborted' }));
+  await c.receipt('aborted');
+  // Aborted: not requeued, still outstanding.
+  await quiet(c);
+  c.write(frame('BEGIN', { transaction: 'b' }));
+  c.write(frame('NACK', { id: m!.headers['ack']!, transaction: 'b' }));
+  await quiet(c);
+  c.write(frame('COMMIT', { transaction: 'b', receipt: 'committed' }));
+  const after = [await c.next(), await c.next()];
+  const redelivered = after.find((f) => f.command === 'MESSAGE');
+  assert.ok(after.some((f) => f.command === 'RECEIPT' && f.headers['receipt-id'] === 'committed'));
+  assert.equal(redelivered?.body.toString(), 't');
+  assert.equal(redelivered?.headers['redelivered'], 'true');
+  c.close();
+});

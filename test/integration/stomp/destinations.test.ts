@@ -180,14 +180,70 @@ test('selector on a queue subscription (consumer filter) and on a topic subscrip
   c.close();
 });
 
-test('activemq.exclusive: a second exclusive consumer is refused', async () => {
+async function bodies(c: RawClient, n: number): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) out.push((await c.expect('MESSAGE')).body.toString());
+  return out;
+}
+
+test('activemq.exclusive: a second exclusive subscriber waits as a standby and takes over, unacked messages included (ActiveMQ)', async () => {
+  const q = '/queue/excl-standby';
   const a = await rawConnected(broker.ports.stomp);
-  await subscribed(a, { id: '1', destination: '/queue/excl', 'activemq.exclusive': 'true' });
   const b = await rawConnected(broker.ports.stomp);
-  b.write(frame('SUBSCRIBE', { id: '1', destination: '/queue/excl' }));
-  const e = await b.expect('ERROR');
-  assert.match(e.headers['message']!, /resource_locked|access_refused/);
+  const p = await rawConnected(broker.ports.stomp);
+  await subscribed(a, { id: 'a', destination: q, ack: 'client-individual', 'activemq.exclusive': 'true' });
+  // Not refused: ActiveMQ keeps it as a standby (a RECEIPT, no ERROR).
+  await subscribed(b, { id: 'b', destination: q, ack: 'client-individual', 'activemq.exclusive': 'true' });
+  for (const m of ['m0', 'm1', 'm2']) p.write(frame('SEND', { destination: q }, m));
+  const first = [await a.expect('MESSAGE'), await a.expect('MESSAGE'), await a.expect('MESSAGE')];
+  assert.deepEqual(first.map((m) => m.body.toString()), ['m0', 'm1', 'm2']);
+  await quiet(b);
+  // a acks only m0 and goes away: m1 and m2 come back to b, the new exclusive consumer.
+  a.write(frame('ACK', { id: first[0]!.headers['ack']!, receipt: 'acked' }));
+  await a.receipt('acked');
   a.close();
+  await a.waitClosed();
+  const taken = [await b.expect('MESSAGE'), await b.expect('MESSAGE')];
+  assert.deepEqual(taken.map((m) => m.body.toString()), ['m1', 'm2']);
+  assert.ok(taken.every((m) => m.headers['redelivered'] === 'true'));
+  p.write(frame('SEND', { destination: q }, 'm3'));
+  assert.deepEqual(await bodies(b, 1), ['m3']);
+  b.close();
+  p.close();
+});
+
+test('activemq.exclusive: an exclusive subscriber takes the queue over from non-exclusive ones until it leaves (ActiveMQ)', async () => {
+  const q = '/queue/excl-takeover';
+  const plain = await rawConnected(broker.ports.stomp);
+  const excl = await rawConnected(broker.ports.stomp);
+  const p = await rawConnected(broker.ports.stomp);
+  await subscribed(plain, { id: 'n', destination: q });
+  await subscribed(excl, { id: 'x', destination: q, 'activemq.exclusive': 'true' });
+  for (const m of ['e0', 'e1', 'e2', 'e3']) p.write(frame('SEND', { destination: q }, m));
+  assert.deepEqual(await bodies(excl, 4), ['e0', 'e1', 'e2', 'e3']);
+  await quiet(plain);
+  excl.write(frame('UNSUBSCRIBE', { id: 'x', receipt: 'u' }));
+  await excl.receipt('u');
+  p.write(frame('SEND', { destination: q }, 'after'));
+  assert.deepEqual(await bodies(plain, 1), ['after']);
+  await quiet(excl);
+  plain.close();
+  excl.close();
+  p.close();
+});
+
+test('activemq.exclusive standby on a queue deleted by someone else: ERROR, then close', async () => {
+  const a = await rawConnected(broker.ports.stomp);
+  const b = await rawConnected(broker.ports.stomp);
+  await subscribed(a, { id: 'a', destination: '/queue/excl-deleted', 'activemq.exclusive': 'true' });
+  await subscribed(b, { id: 'b', destination: '/queue/excl-deleted', 'activemq.exclusive': 'true' });
+  const core = broker.server().broker;
+  const admin = { user: core.authenticate('guest', 'guest', '127.0.0.1')!, connectionId: 0x7fff0001 as never };
+  vhost().deleteQueue(admin, 'excl-deleted', false, false);
+  assert.equal((await a.expect('ERROR')).headers['message'], 'Subscription cancelled');
+  assert.equal((await b.expect('ERROR')).headers['message'], 'Subscription cancelled');
+  await a.waitClosed();
+  await b.waitClosed();
 });
 
 test('consumer priority (x-priority / activemq.priority): the higher one gets the messages', async () => {
@@ -244,4 +300,97 @@ test('RabbitMQ durable:true without auto-delete:false: durable queue, gone when 
   a.close();
   await a.waitClosed();
   await eventually(() => vhost().getQueue('rabbit-autodel-sub') === undefined, 'auto-delete durable subscription queue removed');
+});
+
+test('/temp-queue/x as a destination: private to its connection, same name elsewhere is another queue', async () => {
+  const a = await rawConnected(broker.ports.stomp);
+  const b = await rawConnected(broker.ports.stomp);
+  await subscribed(a, { id: 'ta', destination: '/temp-queue/inbox' });
+  await subscribed(b, { id: 'tb', destination: '/temp-queue/inbox' });
+  a.write(frame('SEND', { destination: '/temp-queue/inbox' }, 'for-a'));
+  b.write(frame('SEND', { destination: '/temp-queue/inbox' }, 'for-b'));
+  const ma = await a.expect('MESSAGE');
+  const mb = await b.expect('MESSAGE');
+  assert.equal(ma.body.toString(), 'for-a');
+  assert.equal(mb.body.toString(), 'for-b');
+  assert.equal(ma.headers['destination'], '/temp-queue/inbox');
+  await quiet(a);
+  await quiet(b);
+  a.close();
+  b.close();
+});
+
+test('x-queue-type: quorum is declared durable; an unsupported type is an ERROR precondition_failed', async () => {
+  const c = await rawConnected(broker.ports.stomp);
+  await subscribed(c, { id: 'qq', destination: '/queue/stomp-quorum', 'x-queue-type': 'quorum', 'x-delivery-limit': '5' });
+  const q = vhost().getQueue('stomp-quorum');
+  assert.equal(q?.arguments['x-queue-type'], 'quorum');
+  assert.equal(q?.arguments['x-delivery-limit'], 5);
+  assert.equal(q?.durable, true);
+  c.write(frame('SUBSCRIBE', { id: 'st', destination: '/queue/stomp-stream', 'x-queue-type': 'stream', receipt: 'st' }));
+  const e = await c.expect('ERROR');
+  assert.equal(e.headers['message'], 'precondition_failed');
+  assert.equal(e.headers['receipt-id'], 'st');
+  await c.waitClosed();
+});
+
+test('/queue/ with auto-delete:true (RabbitMQ): the queue goes when its last subscriber does', async () => {
+  const c = await rawConnected(broker.ports.stomp);
+  await subscribed(c, { id: 'ad', destination: '/queue/stomp-autodel', 'auto-delete': 'true', durable: 'false' });
+  const q = vhost().getQueue('stomp-autodel');
+  assert.equal(q?.autoDelete, true);
+  assert.equal(q?.durable, false);
+  c.write(frame('UNSUBSCRIBE', { id: 'ad', receipt: 'u' }));
+  await c.receipt('u');
+  await eventually(() => vhost().getQueue('stomp-autodel') === undefined, 'auto-delete queue removed');
+  c.close();
+});
+
+test('per-message TTL: RabbitMQ expiration (ms) and ActiveMQ expires (absolute ms) expire messages in the queue', async () => {
+  const c = await rawConnected(broker.ports.stomp);
+  c.write(frame('SEND', { destination: '/queue/stomp-ttl', expiration: '1' }, 'rabbit-ttl'));
+  c.write(frame('SEND', { destination: '/queue/stomp-ttl', expires: String(Date.now() - 1000) }, 'activemq-past'));
+  c.write(frame('SEND', { destination: '/queue/stomp-ttl', expires: String(Date.now() + 60_000) }, 'activemq-future'));
+  c.write(frame('SEND', { destination: '/queue/stomp-ttl', receipt: 'r' }, 'no-ttl'));
+  await c.receipt('r');
+  await sleep(50);
+  await subscribed(c, { id: 'ttl', destination: '/queue/stomp-ttl' });
+  const got = [await c.expect('MESSAGE'), await c.expect('MESSAGE')];
+  assert.deepEqual(got.map((m) => m.body.toString()), ['activemq-future', 'no-ttl']);
+  const ttl = Number(got[0]!.headers['expiration']);
+  assert.ok(ttl > 50_000 && ttl <= 60_000, `expires became a TTL: ${ttl}`);
+  await quiet(c);
+  c.close();
+});
+
+test('ActiveMQ durable subscription re-subscribed to another topic is replaced: old messages and old topic dropped (ActiveMQ 5.17)', async () => {
+  const connect = { 'accept-version': '1.2', host: '/', 'client-id': 'app-move' };
+  const a = await rawConnected(broker.ports.stomp, connect);
+  await subscribed(a, { id: 'd', destination: '/topic/move.a', 'activemq.subscriptionName': 'mover' });
+  a.write(frame('DISCONNECT', { receipt: 'bye' }));
+  await a.receipt('bye');
+  await a.waitClosed();
+  const p = await rawConnected(broker.ports.stomp);
+  p.write(frame('SEND', { destination: '/topic/move.a', receipt: 'old' }, 'old-a'));
+  await p.receipt('old');
+  assert.equal(vhost().getQueue('app-move.mover')?.messageCount, 1);
+  const b = await rawConnected(broker.ports.stomp, connect);
+  await subscribed(b, { id: 'd', destination: '/topic/move.b', 'activemq.subscriptionName': 'mover' });
+  p.write(frame('SEND', { destination: '/topic/move.a' }, 'new-a'));
+  p.write(frame('SEND', { destination: '/topic/move.b' }, 'new-b'));
+  assert.equal((await b.expect('MESSAGE')).body.toString(), 'new-b');
+  await quiet(b);
+  // Same topic again: nothing is dropped.
+  b.write(frame('DISCONNECT', { receipt: 'bye2' }));
+  await b.receipt('bye2');
+  await b.waitClosed();
+  p.write(frame('SEND', { destination: '/topic/move.b', receipt: 'kept' }, 'kept-b'));
+  await p.receipt('kept');
+  const c = await rawConnected(broker.ports.stomp, connect);
+  await subscribed(c, { id: 'd', destination: '/topic/move.b', 'activemq.subscriptionName': 'mover' });
+  assert.equal((await c.expect('MESSAGE')).body.toString(), 'kept-b');
+  c.write(frame('UNSUBSCRIBE', { id: 'd', 'activemq.subscriptionName': 'mover', receipt: 'u' }));
+  await c.receipt('u');
+  c.close();
+  p.close();
 });

@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { startTestBroker } from '../../helpers/broker.js';
 import type { TestBroker } from '../../helpers/broker.js';
 import WebSocket from 'ws';
+import mqtt from 'mqtt';
+import type { IFrame } from '@stomp/stompjs';
 import { Inbox, sleep, stompjs, withTimeout } from './helpers.js';
 import type { Transport } from './helpers.js';
 
@@ -119,10 +121,11 @@ for (const transport of ['ws', 'tcp'] as Transport[]) {
   });
 }
 
-test('WebSocket subprotocols v10.stomp, v11.stomp and stomp all reach the STOMP listener', async () => {
+test('WebSocket subprotocols v10.stomp, v11.stomp, v12.stomp and stomp all reach the STOMP listener', async () => {
   for (const [proto, accept, expected] of [
     ['v10.stomp', '1.0', undefined],
     ['v11.stomp', '1.1', '1.1'],
+    ['v12.stomp', '1.2', '1.2'],
     ['stomp', '1.2', '1.2'],
   ] as const) {
     const ws = new WebSocket(`ws://127.0.0.1:${broker.ports.ws}/stomp`, [proto]);
@@ -143,3 +146,46 @@ test('WebSocket subprotocols v10.stomp, v11.stomp and stomp all reach the STOMP 
     }
   }
 });
+
+test('one WebSocket port, one path: Sec-WebSocket-Protocol picks MQTT (MQTT.js) or STOMP (stompjs), and they talk', async () => {
+  const s = await stompjs(broker.ports, 'ws');
+  const m = await mqtt.connectAsync(`ws://127.0.0.1:${broker.ports.ws}/ws`, { protocolVersion: 4, clientId: 'ws-shared', reconnectPeriod: 0, connectTimeout: 5000 });
+  try {
+    const inbox = new Inbox();
+    const subscribed = new Promise<void>((r) => s.watchForReceipt('ws-sub', () => r()));
+    s.subscribe('/topic/shared.port.*', inbox.push, { receipt: 'ws-sub' });
+    await withTimeout(subscribed, 5000, 'subscribe receipt');
+    await m.subscribeAsync('shared/back', { qos: 1 });
+    const back = new Promise<Buffer>((resolve) => m.once('message', (_t, payload) => resolve(payload)));
+    await m.publishAsync('shared/port/one', 'from-mqtt-ws', { qos: 1 });
+    const [got] = await inbox.waitFor(1);
+    assert.equal(got!.body, 'from-mqtt-ws');
+    assert.equal(got!.headers['destination'], '/topic/shared.port.one');
+    s.publish({ destination: '/topic/shared.back', body: 'from-stomp-ws' });
+    assert.equal((await withTimeout(back, 5000, 'MQTT delivery')).toString(), 'from-stomp-ws');
+  } finally {
+    await m.endAsync();
+    await s.deactivate();
+  }
+});
+
+for (const transport of ['ws', 'tcp'] as Transport[]) {
+  test(`stompjs over ${transport}: an ERROR frame (message header and body) reaches onStompError, then the server closes`, async () => {
+    const c = await stompjs(broker.ports, transport);
+    try {
+      const error = new Promise<IFrame>((resolve) => {
+        c.onStompError = (f) => resolve(f);
+      });
+      const closed = new Promise<void>((resolve) => {
+        c.onWebSocketClose = () => resolve();
+      });
+      c.publish({ destination: '/nowhere/x', body: 'lost' });
+      const f = await withTimeout(error, 5000, 'ERROR frame');
+      assert.equal(f.headers['message'], 'Unknown destination');
+      assert.match(f.body, /not a valid destination/);
+      await withTimeout(closed, 5000, 'the close after ERROR');
+    } finally {
+      await c.deactivate();
+    }
+  });
+}

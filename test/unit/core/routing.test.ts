@@ -131,7 +131,15 @@ test('headers exchange: all, any, void presence, x- keys ignored unless -with-x'
   assert.deepEqual(targets({ format: 'pdf', 'x-tenant': 'a' }), ['any', 'dflt', 'presence', 'xall', 'xallwith', 'xanywith']);
   assert.deepEqual(targets({ 'x-tenant': 'a' }), ['xanywith']);
   assert.deepEqual(targets({}), []);
-  assert.throws(() => bindQ(t, 'amq.headers', 'all', '', { 'x-match': 'some' }), code(ErrorCode.PreconditionFailed));
+  // Texts as RabbitMQ 3.10 writes them.
+  assert.throws(
+    () => bindQ(t, 'amq.headers', 'all', '', { 'x-match': 'some' }),
+    code(ErrorCode.PreconditionFailed, 'Invalid x-match field value <<"some">>; expected all, any, all-with-x, or any-with-x'),
+  );
+  assert.throws(
+    () => bindQ(t, 'amq.headers', 'all', '', { 'x-match': true }),
+    code(ErrorCode.PreconditionFailed, 'Invalid x-match field type bool (value true); expected longstr'),
+  );
   await t.broker.close();
 });
 
@@ -238,6 +246,10 @@ test('exchange redeclare equivalence', async () => {
   assert.throws(() => decl(t, 'eq', 'direct', { arguments: { 'alternate-exchange': 'ae' } }), code(ErrorCode.PreconditionFailed));
   // Other arguments are not compared.
   decl(t, 'eq', 'direct', { arguments: { 'x-whatever': 1 } });
+  assert.throws(
+    () => decl(t, 'ae-bad', 'direct', { arguments: { 'alternate-exchange': true } }),
+    code(ErrorCode.PreconditionFailed, "invalid type 'bool' for arg 'alternate-exchange' in exchange 'ae-bad' in vhost '/'"),
+  );
   await t.broker.close();
 });
 

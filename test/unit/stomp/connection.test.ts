@@ -46,9 +46,11 @@ class FakeStream implements ByteStream {
   resume(): void {
     this.paused = false;
   }
+  /** A real socket closes some time after end(); false keeps it half-open like that. */
+  closeOnEnd = true;
   end(): void {
     this.ended = true;
-    this.close?.(false);
+    if (this.closeOnEnd) this.close?.(false);
   }
   destroy(): void {
     this.destroyed = true;
@@ -196,6 +198,68 @@ test('resource alarm: a publishing connection stops being read until the alarm c
     setAlarm(false);
     assert.equal(s.paused, false);
     assert.equal(broker.getVhost('/')!.getQueue('alarm')?.messageCount, 2);
+  } finally {
+    await broker.close();
+  }
+});
+
+test('DISCONNECT without receipt waits for earlier receipts that wait for the store, then closes', async () => {
+  const { broker, held, open } = await setup();
+  try {
+    const s = open();
+    s.feed('CONNECT\naccept-version:1.2\nhost:/\n\n\0');
+    s.frames();
+    s.feed('SEND\ndestination:/queue/disc-sync\npersistent:true\nreceipt:p\n\nx\0DISCONNECT\n\n\0');
+    await tick();
+    assert.equal(s.ended, false, 'not closed while the SEND receipt is pending');
+    assert.equal(held.length, 1);
+    held[0]!();
+    await tick();
+    assert.deepEqual(s.frames().map((f) => [f.command, f.headers['receipt-id']]), [['RECEIPT', 'p']]);
+    assert.equal(s.ended, true);
+  } finally {
+    await broker.close();
+  }
+});
+
+test('nothing is written after the stream was ended by an ERROR (late receipts are dropped)', async () => {
+  const { broker, held, open } = await setup();
+  try {
+    const s = open();
+    s.closeOnEnd = false;
+    s.feed('CONNECT\naccept-version:1.2\nhost:/\n\n\0');
+    s.frames();
+    s.feed('SEND\ndestination:/queue/late-receipt\npersistent:true\nreceipt:p\n\nx\0BOGUS\n\n\0');
+    await tick();
+    assert.equal(s.ended, true);
+    const before = s.written.length;
+    held[0]!();
+    await tick();
+    assert.equal(s.written.length, before, 'no write after end');
+  } finally {
+    await broker.close();
+  }
+});
+
+test('heart-beat: a publisher blocked by a resource alarm is not timed out; the check resumes after', async () => {
+  const { broker, open } = await setup({ heartbeatReceiveMs: 50, heartbeatSendMs: 0, heartbeatGrace: 2 });
+  try {
+    const setAlarm = (on: boolean) => (broker.alarms as Alarms).setAlarm('memory', on);
+    const s = open();
+    s.feed('CONNECT\naccept-version:1.2\nhost:/\nheart-beat:50,0\n\n\0');
+    s.frames();
+    setAlarm(true);
+    s.feed('SEND\ndestination:/queue/hb-alarm\n\nx\0');
+    assert.equal(s.paused, true);
+    // Five receive intervals with nothing read: the client's beats would be in the unread socket.
+    await new Promise((r) => setTimeout(r, 250));
+    assert.equal(s.destroyed, false, 'blocked publisher kept despite unread heart-beats');
+    setAlarm(false);
+    assert.equal(s.paused, false);
+    // Reading again: silence now counts, and kills the connection.
+    const end = Date.now() + 5000;
+    while (!s.destroyed && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(s.destroyed, true, 'the receive check resumed after the alarm');
   } finally {
     await broker.close();
   }

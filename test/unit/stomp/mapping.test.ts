@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseDestination, destinationOf, topicKey } from '../../../src/protocols/stomp/destination.js';
-import { appendPropertyHeaders, propertiesFromSend } from '../../../src/protocols/stomp/message-adapter.js';
+import { appendPropertyHeaders, propertiesFromSend, replyToHeader } from '../../../src/protocols/stomp/message-adapter.js';
 import { negotiateHeartbeat } from '../../../src/protocols/stomp/heartbeat.js';
 import { negotiateVersion } from '../../../src/protocols/stomp/handlers/connect.js';
 import { queueArguments } from '../../../src/protocols/stomp/queue-options.js';
@@ -89,7 +89,7 @@ test('properties -> MESSAGE headers; protocol header names never shadowed', () =
     'content-type': 'application/json',
     persistent: 'true',
     priority: '3',
-    'reply-to': 'r',
+    'reply-to': '/reply-queue/r',
     'amqp-message-id': 'id1',
     timestamp: '12',
     a: 'x',
@@ -122,4 +122,12 @@ test('x- headers become typed queue arguments', () => {
     'x-single-active-consumer': true,
   });
   assert.throws(() => queueArguments(hdrs({ 'x-message-ttl': 'soon' })), StompError);
+});
+
+test('reply-to shown on MESSAGE: destinations as they are, queue names as /reply-queue/, MQTT response topics as /topic/', () => {
+  assert.equal(replyToHeader('/queue/replies', undefined), '/queue/replies');
+  assert.equal(replyToHeader('/temp-queue/x', { 'x-mqtt-publish-qos': 1 }), '/temp-queue/x');
+  assert.equal(replyToHeader('amq.gen-abc', undefined), '/reply-queue/amq.gen-abc');
+  assert.equal(replyToHeader('amq.gen-abc', { other: 'x' }), '/reply-queue/amq.gen-abc');
+  assert.equal(replyToHeader('resp.dev1', { 'x-mqtt-publish-qos': 0 }), '/topic/resp.dev1');
 });

@@ -11,6 +11,7 @@
  *   I <queue index> <id>     dequeue issued (printed before the call: from here on the
  *                            message may legitimately be gone after a crash)
  *   D <queue index> <id>     dequeue confirmed durable
+ *   M <queue index> <id>     delivered mark confirmed durable
  *   S <checkpoints> <segments deleted> <messages compacted>   (progress, after each sync)
  * Like a publisher with a bounded confirm window, it keeps at most a few syncs
  * outstanding.
@@ -76,7 +77,11 @@ function tick(): void {
       store.dequeue(CRASH_QUEUES[qi]!, id!);
       lines.push(`D ${qi} ${id}`);
     }
-    if (q.length > 60 && rand() < 0.3) store.markDelivered(CRASH_QUEUES[qi]!, q[Math.floor(rand() * 10)]!);
+    if (q.length > 60 && rand() < 0.3) {
+      const id = q[Math.floor(rand() * 10)]!;
+      store.markDelivered(CRASH_QUEUES[qi]!, id);
+      lines.push(`M ${qi} ${id}`);
+    }
   }
   outstanding++;
   store.sync((err) => {

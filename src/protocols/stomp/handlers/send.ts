@@ -77,9 +77,11 @@ export function publish(conn: StompConnection, f: StompFrame): boolean {
 }
 
 /**
- * reply-to: `/temp-queue/x` becomes `/reply-queue/<real queue>` (and this connection
- * is subscribed to it); `/temp-topic/x` becomes `/topic/<private key>`. Anything else
- * passes unchanged (RabbitMQ "Using reply-to").
+ * reply-to (RabbitMQ "Using reply-to"): `/temp-queue/x` is stored as the name of the
+ * real private queue (this connection is subscribed to it), so an AMQP 0-9-1 responder
+ * can publish to the default exchange with routing key = reply_to, as RabbitMQ does;
+ * STOMP consumers see it as `/reply-queue/<queue>` (message-adapter.ts). `/temp-topic/x`
+ * becomes `/topic/<private key>`. Anything else passes unchanged.
  */
 function rewriteReplyTo(conn: StompConnection, replyTo: string | undefined): string | undefined {
   if (replyTo === undefined) return undefined;
@@ -87,7 +89,7 @@ function rewriteReplyTo(conn: StompConnection, replyTo: string | undefined): str
     const name = replyTo.slice('/temp-queue/'.length);
     const queue = conn.temp.queueFor(name);
     autoSubscribeTempQueue(conn, replyTo, queue);
-    return '/reply-queue/' + queue;
+    return queue;
   }
   if (replyTo.startsWith('/temp-topic/') && replyTo.length > '/temp-topic/'.length) {
     return '/topic/' + conn.temp.topicKey(replyTo.slice('/temp-topic/'.length));

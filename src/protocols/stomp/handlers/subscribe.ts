@@ -21,6 +21,7 @@ import { Subscription } from '../subscription.js';
 import type { AckMode, SubscriptionCleanup } from '../subscription.js';
 import { compileSelector } from '../selector/compile.js';
 import { ensureNamedQueue } from './send.js';
+import { joinGroup, leaveGroup } from '../exclusive-consumers.js';
 
 const ACK_MODES: ReadonlyMap<string, AckMode> = new Map<string, AckMode>([
   ['auto', 'auto'],
@@ -40,6 +41,8 @@ interface Target {
   readonly cleanup: SubscriptionCleanup;
   /** Filter applied by the consumer (queues) rather than the binding. */
   readonly consumerFilter?: MessageFilter | undefined;
+  /** A queue other subscriptions may share: ActiveMQ exclusive-consumer arbitration applies. */
+  readonly shared?: boolean;
 }
 
 export function onSubscribe(conn: StompConnection, f: StompFrame): void {
@@ -72,14 +75,26 @@ export function onSubscribe(conn: StompConnection, f: StompFrame): void {
   conn.subscriptions.set(id, sub);
   conn.subscriptionsByNum.set(num, sub);
   try {
-    sub.consumer = conn.vhost.consume(conn.principal, target.queue, sub, {
+    const options = {
       tag: 'T_' + id,
       noAck: ackMode === 'auto',
-      exclusive,
+      // On shared queues exclusivity is ActiveMQ's (exclusive-consumers.ts), not the core's.
+      exclusive: target.shared === true ? false : exclusive,
       priority,
       filter: target.consumerFilter,
       arguments: {},
-    });
+    };
+    if (target.shared === true) {
+      joinGroup(conn.vhost, {
+        sub,
+        exclusive,
+        principal: conn.principal,
+        options,
+        failed: (reason) => conn.subscriptionCancelled(sub, reason),
+      });
+    } else {
+      sub.consumer = conn.vhost.consume(conn.principal, target.queue, sub, options);
+    }
   } catch (e) {
     conn.subscriptions.delete(id);
     conn.subscriptionsByNum.delete(num);
@@ -95,12 +110,12 @@ function resolveTarget(conn: StompConnection, destination: string, id: string, h
   switch (d.kind) {
     case 'queue': {
       ensureNamedQueue(conn, d.name, h);
-      return { queue: d.name, cleanup: shared, consumerFilter: filter };
+      return { queue: d.name, cleanup: shared, consumerFilter: filter, shared: true };
     }
     case 'amq-queue':
     case 'reply-queue':
       if (conn.vhost.getQueue(d.name) === undefined) throw new StompError('not_found', `NOT_FOUND - no queue '${d.name}' in vhost '${conn.vhost.name}'`);
-      return { queue: d.name, cleanup: shared, consumerFilter: filter };
+      return { queue: d.name, cleanup: shared, consumerFilter: filter, shared: true };
     case 'temp-queue':
       return { queue: conn.temp.queueFor(d.name), cleanup: shared, consumerFilter: filter };
     case 'topic':
@@ -155,6 +170,8 @@ function bindOwnQueue(
   if (durable) {
     if (vhost.getQueue(queue) === undefined) {
       vhost.declareQueue(conn.principal, queue, { durable: true, exclusive: false, autoDelete, arguments: queueArguments(h) }, false);
+    } else if (amqName !== undefined) {
+      replaceChangedSubscription(conn, queue, exchange, key);
     }
   } else {
     queue = vhost.declareQueue(conn.principal, queue, { durable: false, exclusive: true, autoDelete: true, arguments: queueArguments(h) }, false).name;
@@ -174,6 +191,21 @@ function bindOwnQueue(
     throw e;
   }
   return { queue, cleanup: { deleteQueue: !durable, durable, binding } };
+}
+
+/**
+ * JMS durable subscription semantics (ActiveMQ 5.17 checked): subscribing again under the
+ * same client-id and name but to another topic replaces the subscription; the messages
+ * kept for the old topic are discarded and the old topic no longer feeds it.
+ */
+function replaceChangedSubscription(conn: StompConnection, queue: string, exchange: string, key: string): void {
+  const vhost = conn.vhost;
+  const stale = vhost
+    .listBindings()
+    .filter((b) => b.destinationKind === 'queue' && b.destination === queue && b.source !== '' && !(b.source === exchange && b.routingKey === key));
+  if (stale.length === 0) return;
+  for (const b of stale) vhost.unbind(conn.principal, b);
+  vhost.purgeQueue(conn.principal, queue);
 }
 
 function dropQueue(conn: StompConnection, queue: string): void {
@@ -222,8 +254,11 @@ export function onUnsubscribe(conn: StompConnection, f: StompFrame): void {
 export function endSubscription(conn: StompConnection, sub: Subscription, how: { deleteDurable: boolean; onClose: boolean }): void {
   sub.closed = true;
   sub.consumer?.cancel();
+  sub.consumer = undefined;
   const tags = sub.takeAll();
   if (tags.length > 0) conn.vhost.requeue(sub.queue, tags);
+  // A standby exclusive subscriber takes over (and gets the requeued messages).
+  leaveGroup(conn.vhost, sub);
   // On close, exclusive queues go with the connection (VirtualHost.connectionClosed).
   if ((sub.cleanup.deleteQueue && !how.onClose) || (sub.cleanup.durable && how.deleteDurable)) dropQueue(conn, sub.queue);
 }

@@ -13,7 +13,22 @@ class Collector(stomp.ConnectionListener):
     def __init__(self):
         self.messages = []
         self.errors = []
+        self.receipts = []
         self.cond = threading.Condition()
+
+    def on_receipt(self, frame):
+        with self.cond:
+            self.receipts.append(frame.headers.get('receipt-id'))
+            self.cond.notify_all()
+
+    def wait_receipt(self, rid, timeout=5.0):
+        end = time.time() + timeout
+        with self.cond:
+            while rid not in self.receipts:
+                left = end - time.time()
+                if left <= 0:
+                    raise AssertionError('no RECEIPT %r (have %r)' % (rid, self.receipts))
+                self.cond.wait(left)
 
     def on_message(self, frame):
         with self.cond:
@@ -84,7 +99,16 @@ def v10_basic():
     conn.send('/queue/py-10', 'ten')
     m = l.wait(1)[0]
     check(m.body == 'ten', 'body %r' % m.body)
-    conn.ack(m.headers['message-id'])
+    conn.ack(m.headers['message-id'], receipt='acked')
+    l.wait_receipt('acked')
+    conn.disconnect()
+    # The ACK took effect: a new subscriber gets nothing, only what is sent next.
+    conn, l = connect(stomp.Connection10)
+    conn.subscribe('/queue/py-10', ack='auto')
+    conn.send('/queue/py-10', 'eleven')
+    msgs = l.wait(1)
+    time.sleep(0.2)
+    check([x.body for x in l.messages] == ['eleven'], 'acked message not redelivered %r' % [x.body for x in l.messages])
     conn.disconnect()
 
 
@@ -108,10 +132,14 @@ def transactions():
 def topic_and_receipt():
     conn, l = connect(stomp.Connection12)
     conn.subscribe('/topic/py.news', id='n', headers={'receipt': 'sub-r'})
-    time.sleep(0.2)
+    l.wait_receipt('sub-r')
     conn.send('/topic/py.news', 'headline', headers={'persistent': 'true', 'receipt': 'send-r'})
-    check(l.wait(1)[0].headers['destination'] == '/topic/py.news', 'destination')
-    conn.disconnect()
+    l.wait_receipt('send-r')
+    m = l.wait(1)[0]
+    check(m.headers['destination'] == '/topic/py.news', 'destination %r' % m.headers)
+    check(m.headers.get('persistent') == 'true', 'persistent %r' % m.headers)
+    conn.disconnect(receipt='bye')
+    check('bye' in l.receipts, 'DISCONNECT receipt %r' % l.receipts)
 
 
 def error_frame():
