@@ -53,7 +53,11 @@ export function serializeCheckpoint(index: JournalIndex, h: CheckpointHeader): S
   b.writeUInt32LE(table.size, o);
   o += 4;
   const referenced = new Map<number, number>();
-  for (const [id, slot] of table.entries()) {
+  // Ascending ids: the file is a function of the state, not of the table's layout.
+  const ids = table.sortedIds();
+  for (let k = 0; k < ids.length; k++) {
+    const id = ids[k]!;
+    const slot = table.slotOf(id)!;
     const seg = table.segmentAt(slot);
     writeU64(b, id, o);
     b.writeUInt32LE(seg, o + 8);
