@@ -3,13 +3,14 @@
 // (docs/store.md "Measurements"). Needs `npm run build` first.
 //
 //   node scripts/large-queue.mjs [--count 5000000] [--size 1024] [--rss-limit-mib 1024]
-//                                [--data-dir DIR] [--crash] [--no-drain] [--keep]
+//                                [--data-dir DIR] [--crash] [--no-drain] [--keep] [--transient]
 //                                [-- broker flags, e.g. --max-body-memory 67108864]
 //
 // Publishes --count persistent messages of --size bytes into one durable queue with
 // publisher confirms, restarts the broker (SIGTERM, or SIGKILL with --crash), measures
 // the time until it serves again, drains the queue checking order, and reports the
-// broker's peak RSS (VmHWM). Exits 1 when the order or count is wrong or the peak RSS
+// broker's peak RSS (VmHWM). --transient: non-persistent messages into a non-durable queue
+// (paged to <data-dir>/paging past store.maxBodyMemory), no restart. Exits 1 when the order or count is wrong or the peak RSS
 // exceeds --rss-limit-mib.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,10 +31,10 @@ const size = Number(value('size', 1024));
 const limit = Number(value('rss-limit-mib', 1024)) * 1024 * 1024;
 const dataDir = value('data-dir', undefined) ?? mkdtempSync(join(tmpdir(), 'wharf-large-'));
 const started = Date.now();
-console.log(`large queue: ${count.toLocaleString('en')} x ${size} B persistent, data dir ${dataDir}${flag('crash') ? ', restart by SIGKILL' : ''}${brokerArgs.length ? `, broker ${brokerArgs.join(' ')}` : ''}`);
+console.log(`large queue: ${count.toLocaleString('en')} x ${size} B ${flag('transient') ? 'transient' : 'persistent'}, data dir ${dataDir}${flag('crash') ? ', restart by SIGKILL' : ''}${brokerArgs.length ? `, broker ${brokerArgs.join(' ')}` : ''}`);
 let r;
 try {
-  r = await runLargeQueue({ dataDir, count, size, crash: flag('crash'), skipDrain: flag('no-drain'), brokerArgs, progress: (l) => console.log(`  ${((Date.now() - started) / 1000).toFixed(0).padStart(5)} s  ${l}`) });
+  r = await runLargeQueue({ dataDir, count, size, crash: flag('crash'), transient: flag('transient'), skipDrain: flag('no-drain'), brokerArgs, progress: (l) => console.log(`  ${((Date.now() - started) / 1000).toFixed(0).padStart(5)} s  ${l}`) });
 } finally {
   if (!flag('keep') && value('data-dir', undefined) === undefined) rmSync(dataDir, { recursive: true, force: true });
 }

@@ -29,6 +29,11 @@ export interface LargeQueueOptions {
   readonly progress?: (line: string) => void;
   /** Stop after publishing and restarting (restart-time measurement), no drain. */
   readonly skipDrain?: boolean;
+  /**
+   * Transient messages into a non-durable queue (paged to <dataDir>/paging past the
+   * memory budget); no restart (transient messages do not survive one), drain at once.
+   */
+  readonly transient?: boolean;
 }
 
 export interface PhaseMemory {
@@ -78,7 +83,7 @@ async function publishAll(url: string, opts: LargeQueueOptions): Promise<void> {
   const conn: ChannelModel = await connect(url);
   try {
     const ch: ConfirmChannel = await conn.createConfirmChannel();
-    await ch.assertQueue(QUEUE, { durable: true });
+    await ch.assertQueue(QUEUE, { durable: !opts.transient });
     const window = opts.window ?? 2000;
     let outstanding = 0;
     let failed: Error | undefined;
@@ -90,7 +95,7 @@ async function publishAll(url: string, opts: LargeQueueOptions): Promise<void> {
       const body = Buffer.allocUnsafe(opts.size).fill(0x61, 8);
       body.writeDoubleBE(seq, 0);
       outstanding++;
-      const ok = ch.publish('', QUEUE, body, { persistent: true }, (err) => {
+      const ok = ch.publish('', QUEUE, body, { persistent: !opts.transient }, (err) => {
         outstanding--;
         if (err) failed ??= new Error(`publish ${seq} nacked`);
         const w = wake;
@@ -160,21 +165,25 @@ export async function runLargeQueue(opts: LargeQueueOptions): Promise<LargeQueue
     const publishMs = Date.now() - t;
     const afterPublish = processMemory(broker.child.pid!);
     progress(`published ${opts.count.toLocaleString('en')} in ${(publishMs / 1000).toFixed(1)} s; broker RSS ${mib(afterPublish.rss)}, peak ${mib(afterPublish.peakRss)}`);
-    if (opts.crash) await broker.kill();
-    else await broker.stop();
-    log += broker.output();
-    broker = undefined;
+    if (!opts.transient) {
+      if (opts.crash) await broker.kill();
+      else await broker.stop();
+      log += broker.output();
+      broker = undefined;
+    }
 
     t = Date.now();
-    broker = await spawnBroker({ dataDir: opts.dataDir, ports, args });
+    if (!opts.transient) broker = await spawnBroker({ dataDir: opts.dataDir, ports, args });
+    const live: SpawnedBroker = broker!;
     const restartToListenMs = Date.now() - t;
     const conn = await connect(url);
     const ch = await conn.createChannel();
     const q = await ch.checkQueue(QUEUE);
     const restartToServeMs = Date.now() - t;
     await conn.close();
-    const afterRestart = processMemory(broker.child.pid!);
-    progress(`restarted: listening after ${restartToListenMs} ms, serving ${q.messageCount.toLocaleString('en')} messages after ${restartToServeMs} ms; RSS ${mib(afterRestart.rss)}, peak ${mib(afterRestart.peakRss)}`);
+    const afterRestart = processMemory(live.child.pid!);
+    if (opts.transient) progress(`no restart (transient messages): the queue holds ${q.messageCount.toLocaleString('en')}`);
+    else progress(`restarted: listening after ${restartToListenMs} ms, serving ${q.messageCount.toLocaleString('en')} messages after ${restartToServeMs} ms; RSS ${mib(afterRestart.rss)}, peak ${mib(afterRestart.peakRss)}`);
 
     let drain = { drained: 0, outOfOrder: 0, redelivered: 0 };
     let drainMs = 0;
@@ -183,10 +192,10 @@ export async function runLargeQueue(opts: LargeQueueOptions): Promise<LargeQueue
       drain = await drainAll(url, q.messageCount, progress);
       drainMs = Date.now() - t;
     }
-    const afterDrain = processMemory(broker.child.pid!);
+    const afterDrain = processMemory(live.child.pid!);
     if (!opts.skipDrain) progress(`drained ${drain.drained.toLocaleString('en')} in ${(drainMs / 1000).toFixed(1)} s; out of order ${drain.outOfOrder}; RSS ${mib(afterDrain.rss)}, peak ${mib(afterDrain.peakRss)}`);
-    await broker.stop();
-    log += broker.output();
+    await live.stop();
+    log += live.output();
     broker = undefined;
     return {
       count: opts.count,
