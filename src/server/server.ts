@@ -131,6 +131,11 @@ export class WharfServer {
     });
     const wss = new WebSocketServer({
       noServer: true,
+      // ws buffers a whole message before handing it on, so its cap is the only bound on
+      // what one WebSocket message can make us hold: the largest message body plus room
+      // for a protocol's headers. (Per-protocol pre-authentication budgets apply to what
+      // is then passed to the codec.)
+      maxPayload: this.config.limits.maxMessageSize + 1024 * 1024,
       handleProtocols: (offered) => {
         for (const p of offered) if (p in wsProtocols) return p;
         return false;

@@ -9,7 +9,9 @@ import type { ByteStream } from './byte-stream.js';
  *
  * `textFrames`: STOMP over WebSocket is text by convention (RabbitMQ Web-STOMP's default,
  * what browser STOMP clients expect); a chunk that is not valid UTF-8 (binary body) still
- * goes out as a binary message. MQTT is always binary [MQTT-6.0.0-1].
+ * goes out as a binary message, and both kinds are accepted. Without it (MQTT) only
+ * binary messages are sent and accepted: "If any other type of data frame is received
+ * the recipient MUST close the Network Connection" [MQTT-6.0.0-1].
  */
 export function webSocketStream(ws: WebSocket, remoteAddress: string, remotePort: number, secure: boolean, textFrames: boolean): ByteStream {
   let corked = 0;
@@ -84,7 +86,12 @@ export function webSocketStream(ws: WebSocket, remoteAddress: string, remotePort
     },
     destroy: () => ws.terminate(),
     onData: (l) =>
-      ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
+      ws.on('message', (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
+        if (!isBinary && !textFrames) {
+          // 1003: unsupported data (RFC 6455 §7.4.1).
+          ws.close(1003, 'binary frames only');
+          return;
+        }
         if (Buffer.isBuffer(data)) l(data);
         else if (Array.isArray(data)) l(Buffer.concat(data));
         else l(Buffer.from(data));

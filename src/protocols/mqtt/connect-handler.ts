@@ -20,6 +20,9 @@ import { Session, SessionRegistry, sessionQueueName } from './session.js';
 import { destroySession, ensureSessionQueue, restoreFromBindings } from './session-lifecycle.js';
 import { checkTopicName } from './topic.js';
 
+/** Topic (up to 64 KiB) and properties allowed on top of the largest payload in a PUBLISH. */
+const PUBLISH_HEADER_ALLOWANCE = 128 * 1024;
+
 /** CONNECT named a protocol level we do not speak: CONNACK 0x01 and close [MQTT-3.1.2-2]. */
 export function refuseUnsupportedLevel(c: MqttConnection): void {
   // The 3.1.1 form: every client level can parse it (MQTT 5 §3.1.2.2 allows either).
@@ -109,7 +112,11 @@ export function handleConnect(c: MqttConnection, p: ConnectPacket): void {
   if (p.will !== undefined) {
     const bad = checkWill(c, p.will);
     if (bad !== undefined) {
-      refuse(c, bad, 'invalid will');
+      // 3.1/3.1.1 have no return code for a bad will topic: a CONNECT that breaks the
+      // rules is closed without CONNACK [MQTT-3.1.4-1] (Mosquitto does the same); 5.0
+      // names the reason in CONNACK (0x90, 0x99, 0x9A are CONNACK codes, §3.2.2.2).
+      if (!v5) c.fail(bad, 'invalid will');
+      else refuse(c, bad, 'invalid will');
       return;
     }
   }
@@ -117,7 +124,13 @@ export function handleConnect(c: MqttConnection, p: ConnectPacket): void {
   const principal = { user: auth.user, connectionId: c.connectionId };
   c.vhost = auth.vhost;
   c.principal = principal;
-  c.decoder.options.maxPacketSize = limits.maxPacketSize;
+  // The broker-wide message size limit applies to MQTT payloads as it does to AMQP and STOMP
+  // bodies (RabbitMQ max_message_size); the packet limit we announce leaves room for the
+  // topic and properties on top of the largest payload.
+  const maxMessage = c.ctx.broker.limits?.maxMessageSize;
+  if (maxMessage !== undefined && maxMessage > 0) c.maxPayloadSize = maxMessage;
+  const maxPacket = Math.min(limits.maxPacketSize, c.maxPayloadSize + PUBLISH_HEADER_ALLOWANCE);
+  c.decoder.options.maxPacketSize = maxPacket;
 
   // Session expiry: 3.1.1 clean session 0 is kept as long as our maximum allows.
   const requestedExpiry = v5 ? (p.properties.sessionExpiryInterval ?? 0) : p.clean ? 0 : limits.maxSessionExpiryInterval;
@@ -202,7 +215,7 @@ export function handleConnect(c: MqttConnection, p: ConnectPacket): void {
   const props: MqttProperties = {};
   if (v5) {
     if (limits.receiveMaximum < 65_535) props.receiveMaximum = limits.receiveMaximum;
-    if (limits.maxPacketSize < 268_435_460) props.maximumPacketSize = limits.maxPacketSize;
+    if (maxPacket < 268_435_460) props.maximumPacketSize = maxPacket;
     props.topicAliasMaximum = limits.topicAliasMaximum;
     if (!limits.retainAvailable) props.retainAvailable = 0;
     if (assigned !== undefined) props.assignedClientIdentifier = assigned; // [MQTT-3.2.2-16]

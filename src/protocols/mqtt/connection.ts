@@ -50,6 +50,8 @@ export class MqttConnection implements SessionOwner {
   private willSuppressed = false;
   /** MQTT 5 Request Problem Information = 0: no reason strings except on CONNACK/PUBLISH/DISCONNECT [MQTT-3.1.2-29]. */
   problemInformation = true;
+  /** Largest PUBLISH payload accepted: the broker's maxMessageSize (set at CONNECT). */
+  maxPayloadSize = Number.MAX_SAFE_INTEGER;
   /** MQTT 5 inbound topic aliases (§3.3.2.3.4). */
   readonly inboundAliases = new Map<number, string>();
 
@@ -177,9 +179,18 @@ export class MqttConnection implements SessionOwner {
     if (this.state !== 'closed') this.stream.uncork();
   };
 
-  /** Reason strings only when the client did not opt out (MQTT 5 §3.1.2.11.7). */
-  reasonProps(reason: string): { reasonString: string } | undefined {
-    return this.level === 5 && this.problemInformation ? { reasonString: reason.slice(0, 200) } : undefined;
+  /**
+   * Reason strings only when the client did not opt out (MQTT 5 §3.1.2.11.7), and only when
+   * the packet still fits the client's Maximum Packet Size (e.g. [MQTT-3.4.2-2],
+   * [MQTT-3.9.2-1]). `baseSize`: the packet's size without the property (an upper bound).
+   */
+  reasonProps(reason: string, baseSize = 8): { reasonString: string } | undefined {
+    if (this.level !== 5 || !this.problemInformation) return undefined;
+    const reasonString = reason.slice(0, 200);
+    const max = this.outbound.clientMaxPacketSize;
+    // 1 property id + 2 length bytes + the string, and up to 4 more length bytes it may add.
+    if (max > 0 && baseSize + 7 + Buffer.byteLength(reasonString) > max) return undefined;
+    return { reasonString };
   }
 
   /**
@@ -190,7 +201,12 @@ export class MqttConnection implements SessionOwner {
     if (this.state === 'closed') return;
     this.log.debug({ reasonCode, message, clientId: this.clientId }, 'mqtt: closing connection');
     if (this.level === 5 && this.state === 'connected') {
-      this.send(encodeDisconnectOrAuth(5, PacketType.DISCONNECT, reasonCode, this.level === 5 ? { reasonString: message.slice(0, 200) } : undefined));
+      // A reason string is allowed on DISCONNECT whatever Request Problem Information said,
+      // but not past the client's Maximum Packet Size [MQTT-3.14.2-3].
+      const reasonString = message.slice(0, 200);
+      const max = this.outbound.clientMaxPacketSize;
+      const fits = max === 0 || 10 + Buffer.byteLength(reasonString) <= max;
+      this.send(encodeDisconnectOrAuth(5, PacketType.DISCONNECT, reasonCode, fits ? { reasonString } : undefined));
     }
     this.endStream();
     this.shutdown();

@@ -67,7 +67,8 @@ export class Outbound {
   private readonly inflight = new Map<number, InFlight>();
   private nextPacketId = 0;
   private window = 65_535;
-  private clientMaxPacketSize = 0;
+  /** The client's Maximum Packet Size (MQTT 5 §3.1.2.11.4); 0 = no limit. */
+  clientMaxPacketSize = 0;
   private aliasMax = 0;
   private readonly aliases = new Map<string, number>();
   private sessionConsumer: Consumer | undefined;
@@ -284,7 +285,7 @@ export class Outbound {
     const e = this.inflight.get(p.packetId);
     if (e === undefined || e.qos !== 2) {
       if (c.session?.outboundPubrel.has(p.packetId)) c.send(encodeAck(c.level, PacketType.PUBREL, p.packetId));
-      else if (c.level === 5) c.send(encodeAck(5, PacketType.PUBREL, p.packetId, ReasonCode.PacketIdentifierNotFound));
+      else if (c.level === 5) c.send(encodeAck(5, PacketType.PUBREL, p.packetId, ReasonCode.PacketIdentifierNotFound, c.reasonProps('unknown packet identifier')));
       return;
     }
     this.inflight.delete(p.packetId);

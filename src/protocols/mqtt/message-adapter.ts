@@ -91,7 +91,11 @@ export function toMqttProperties(src: MessageProperties, nowMs: number): MqttPro
   if (src.expiration !== undefined) {
     const ms = Number(src.expiration);
     if (Number.isFinite(ms) && ms >= 0) {
-      const waited = src.timestamp !== undefined ? Math.max(0, Math.floor(nowMs / 1000) - src.timestamp.seconds) : 0;
+      // Only an MQTT publish carries its arrival time in `timestamp` (toCoreProperties); in a
+      // message from AMQP or STOMP it is the application's timestamp, which says nothing
+      // about how long the message has waited here (an hour-old one would be dropped).
+      const fromMqtt = src.headers?.[H_QOS] !== undefined;
+      const waited = fromMqtt && src.timestamp !== undefined ? Math.max(0, Math.floor(nowMs / 1000) - src.timestamp.seconds) : 0;
       const remaining = Math.ceil(ms / 1000) - waited;
       if (remaining <= 0 && ms > 0) return undefined;
       out.messageExpiryInterval = Math.max(remaining, 0);
@@ -126,9 +130,9 @@ export function toMqttProperties(src: MessageProperties, nowMs: number): MqttPro
   return out;
 }
 
-/** Has a message with an expiration (and the timestamp we add with it) expired by now? */
+/** Has a message with an expiration (and the arrival timestamp MQTT adds with it) expired by now? */
 export function hasExpired(p: MessageProperties, nowMs: number): boolean {
-  if (p.expiration === undefined || p.timestamp === undefined) return false;
+  if (p.expiration === undefined || p.timestamp === undefined || p.headers?.[H_QOS] === undefined) return false;
   const ms = Number(p.expiration);
   return Number.isFinite(ms) && p.timestamp.seconds * 1000 + ms <= nowMs;
 }

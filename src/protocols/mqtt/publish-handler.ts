@@ -99,6 +99,9 @@ export function handlePublish(c: MqttConnection, p: PublishPacket): void {
   const bad = checkTopicName(topic, limits);
   if (bad !== undefined) throw new MqttFailure(topic.length === 0 && v5 ? ReasonCode.ProtocolError : bad, 'invalid topic name');
 
+  // The broker's message size limit (RabbitMQ max_message_size): 5.0 DISCONNECT 0x95, 3.1.1 close.
+  if (p.payload.length > c.maxPayloadSize) throw new MqttFailure(ReasonCode.PacketTooLarge, `message of ${p.payload.length} bytes exceeds the maximum of ${c.maxPayloadSize}`);
+
   const qos = p.qos;
   if (qos === 2 && s.inboundQos2.has(p.packetId)) {
     // A resend of a QoS 2 message we already hold: PUBREC again, do not route it twice (§4.3.3).
@@ -147,7 +150,7 @@ export function handlePublish(c: MqttConnection, p: PublishPacket): void {
   // A retained message was also written to the durable retained queue: confirm it only once
   // that is on disk too (DESIGN §3), even when the publish itself reached no durable queue.
   const needsSync = result.needsSync || (p.retain && limits.retainAvailable);
-  ackWith(c, p, reason, reason === ReasonCode.QuotaExceeded ? 'queue full' : undefined, needsSync);
+  ackWith(c, p, reason, reason === ReasonCode.Success ? undefined : reason === ReasonCode.QuotaExceeded ? 'queue full' : 'no matching subscribers', needsSync);
 }
 
 function ackWith(c: MqttConnection, p: PublishPacket, reason: number, text: string | undefined, needsSync: boolean): void {
@@ -165,5 +168,6 @@ function ackWith(c: MqttConnection, p: PublishPacket, reason: number, text: stri
 export function handlePubrel(c: MqttConnection, p: AckPacket): void {
   const known = c.session!.inboundQos2.delete(p.packetId);
   const reason = known || c.level < 5 ? ReasonCode.Success : ReasonCode.PacketIdentifierNotFound;
-  c.inbound.queue(encodeAck(c.level, PacketType.PUBCOMP, p.packetId, reason), false, false);
+  const props = reason === ReasonCode.Success ? undefined : c.reasonProps('unknown packet identifier');
+  c.inbound.queue(encodeAck(c.level, PacketType.PUBCOMP, p.packetId, reason, props), false, false);
 }

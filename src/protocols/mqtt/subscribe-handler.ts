@@ -16,7 +16,7 @@ import {
 import type { BindingSpec } from '../../core/api.js';
 import type { MqttConnection } from './connection.js';
 import type { PendingRetained } from './delivery.js';
-import { MqttFailure, reasonCodeFor } from './errors.js';
+import { MqttFailure, reasonCodeFor, reasonStringFor } from './errors.js';
 import { hasExpired, messageQoS } from './message-adapter.js';
 import { retainedStoreFor } from './retained-store.js';
 import { A_CLIENT_ID, bindingFilter, subscriptionArgs, type SubscriptionState } from './session.js';
@@ -28,26 +28,32 @@ export function handleSubscribe(c: MqttConnection, p: SubscribePacket): void {
   const subId = p.properties.subscriptionIdentifiers?.[0];
   const codes: number[] = [];
   const retained: PendingRetained[] = [];
-  for (const req of p.subscriptions) codes.push(subscribeOne(c, req, subId, retained));
+  const problems: string[] = [];
+  for (const req of p.subscriptions) codes.push(subscribeOne(c, req, subId, retained, problems));
   // [MQTT-3.8.4-1]: SUBACK with the same packet id, one code per filter in order [MQTT-3.9.3-1].
-  c.send(encodeSuback(c.level, { packetId: p.packetId, properties: {}, reasonCodes: codes }));
+  // MQTT 5 §3.9.2.1.2: one Reason String for the packet says which filters failed and why.
+  const props = problems.length > 0 ? c.reasonProps(problems.join('; '), 9 + codes.length) : undefined;
+  c.send(encodeSuback(c.level, { packetId: p.packetId, properties: props ?? {}, reasonCodes: codes }));
   if (retained.length > 0) c.outbound.sendRetained(retained);
 }
 
-function subscribeOne(c: MqttConnection, req: Subscription, subId: number | undefined, retained: PendingRetained[]): number {
+function subscribeOne(c: MqttConnection, req: Subscription, subId: number | undefined, retained: PendingRetained[], problems: string[]): number {
   const s = c.session!;
   const limits = c.limits;
   const principal = c.principal!;
-  const failure = (code: number): number => (c.level === 5 ? code : SubackFailure311);
+  const failure = (code: number, why: string): number => {
+    problems.push(`${clip(req.topicFilter)}: ${why}`);
+    return c.level === 5 ? code : SubackFailure311;
+  };
 
   const shared = sharedQueueFor(req.topicFilter);
-  if (shared === null) return failure(ReasonCode.TopicFilterInvalid);
+  if (shared === null) return failure(ReasonCode.TopicFilterInvalid, 'invalid shared subscription');
   const filter = shared === undefined ? req.topicFilter : shared.filter;
-  if (checkTopicFilter(filter, limits) !== undefined) return failure(ReasonCode.TopicFilterInvalid);
+  if (checkTopicFilter(filter, limits) !== undefined) return failure(ReasonCode.TopicFilterInvalid, 'invalid topic filter');
   // [MQTT-3.8.3-4]: No Local on a shared subscription is a Protocol Error.
   if (shared !== undefined && req.noLocal) throw new MqttFailure(ReasonCode.ProtocolError, 'no local on a shared subscription');
   const existing = s.subscriptions.get(req.topicFilter);
-  if (existing === undefined && s.subscriptions.size >= limits.maxSubscriptionsPerClient) return failure(ReasonCode.QuotaExceeded);
+  if (existing === undefined && s.subscriptions.size >= limits.maxSubscriptionsPerClient) return failure(ReasonCode.QuotaExceeded, `more than ${limits.maxSubscriptionsPerClient} subscriptions`);
 
   const bindingKey = filterToBindingKey(filter);
   const dollarRule = startsWithWildcard(filter);
@@ -103,7 +109,7 @@ function subscribeOne(c: MqttConnection, req: Subscription, subId: number | unde
     s.subscriptions.set(req.topicFilter, { key: req.topicFilter, group: undefined, queue: s.queue, binding, ...opts });
   } catch (err) {
     c.log.debug({ err, filter: req.topicFilter }, 'mqtt: subscribe failed');
-    return failure(reasonCodeFor(err));
+    return failure(reasonCodeFor(err), reasonStringFor(err));
   }
 
   // Retain Handling (MQTT 5 §3.8.3.1): 0 always, 1 only for a new subscription, 2 never.
@@ -128,10 +134,12 @@ function subscribeOne(c: MqttConnection, req: Subscription, subId: number | unde
 export function handleUnsubscribe(c: MqttConnection, p: UnsubscribePacket): void {
   const s = c.session!;
   const codes: number[] = [];
+  const problems: string[] = [];
   for (const f of p.topicFilters) {
     const sub = s.subscriptions.get(f);
     if (sub === undefined) {
       codes.push(ReasonCode.NoSubscriptionExisted);
+      problems.push(`${clip(f)}: no such subscription`);
       continue;
     }
     s.subscriptions.delete(f);
@@ -146,8 +154,15 @@ export function handleUnsubscribe(c: MqttConnection, p: UnsubscribePacket): void
     } catch (err) {
       c.log.debug({ err, filter: f }, 'mqtt: unsubscribe failed');
       codes.push(reasonCodeFor(err));
+      problems.push(`${clip(f)}: ${reasonStringFor(err)}`);
     }
   }
-  // [MQTT-3.10.4-4]: UNSUBACK even when nothing was removed.
-  c.send(encodeUnsuback(c.level, { packetId: p.packetId, properties: {}, reasonCodes: codes }));
+  // [MQTT-3.10.4-4]: UNSUBACK even when nothing was removed; MQTT 5 §3.11.2.1.2 Reason String.
+  const props = problems.length > 0 ? c.reasonProps(problems.join('; '), 9 + codes.length) : undefined;
+  c.send(encodeUnsuback(c.level, { packetId: p.packetId, properties: props ?? {}, reasonCodes: codes }));
+}
+
+/** A client's filter inside a reason string: bounded, whatever the client sent. */
+function clip(filter: string): string {
+  return filter.length > 64 ? `${filter.slice(0, 64)}...` : filter;
 }

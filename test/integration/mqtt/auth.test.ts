@@ -38,6 +38,16 @@ for (const transport of TRANSPORTS) {
 
     test('5.0: bad password gets CONNACK 0x86', async () => {
       await assert.rejects(connectClient(broker, transport, { protocolVersion: 5, username: 'alice', password: 'wrong' }), (e) => codeOf(e) === 0x86);
+      await assert.rejects(connectClient(broker, transport, { protocolVersion: 5, username: 'nobody', password: 'x' }), (e) => codeOf(e) === 0x86);
+    });
+
+    test('3.1: bad password gets CONNACK 4', async () => {
+      await assert.rejects(connectClient(broker, transport, { protocolId: 'MQIsdp', protocolVersion: 3, username: 'alice', password: 'wrong', clientId: `a31-${transport}` }), (e) => codeOf(e) === 4);
+    });
+
+    test('no access to the virtual host: 3.1.1 CONNACK 5, 5.0 CONNACK 0x87', async () => {
+      await assert.rejects(connectClient(broker, transport, { protocolVersion: 4, username: 'dev', password: 'pw' }), (e) => codeOf(e) === 5);
+      await assert.rejects(connectClient(broker, transport, { protocolVersion: 5, username: 'dev', password: 'pw' }), (e) => codeOf(e) === 0x87);
     });
   });
 }

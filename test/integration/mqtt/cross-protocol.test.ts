@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import amqplib from 'amqplib';
 import type { Principal, User, ConnectionId, VirtualHost } from '../../../src/core/api.js';
 import { startTestBroker, type TestBroker } from '../../helpers/broker.js';
-import { connectClient, endAll, Inbox, sleep } from './helpers.js';
+import { connectClient, endAll, Inbox, sleep, TRANSPORTS } from './helpers.js';
 
 let broker: TestBroker;
 before(async () => {
@@ -163,3 +163,77 @@ describe('MQTT <-> amqplib', () => {
     }
   });
 });
+
+for (const transport of TRANSPORTS) {
+  describe(`MQTT over ${transport} <-> amqplib: the mapping table`, () => {
+    test('MQTT 5 properties arrive as AMQP properties; QoS 0 is transient, QoS 1 persistent; an AMQP binding x.*.# matches x/dev', async () => {
+      const conn = await amqp();
+      const mq = await connectClient(broker, transport, { protocolVersion: 5, clientId: `map-pub-${transport}` });
+      try {
+        const ch = await conn.createChannel();
+        const q = await ch.assertQueue('', { exclusive: true });
+        await ch.bindQueue(q.queue, 'amq.topic', `map${transport}.*.#`);
+        await mq.publishAsync(`map${transport}/dev/t`, 'q1', {
+          qos: 1,
+          properties: { responseTopic: 'reply/to/me', messageExpiryInterval: 60, userProperties: { multi: ['1', '2'] }, payloadFormatIndicator: true },
+        });
+        await mq.publishAsync(`map${transport}/dev`, 'q0', { qos: 0 });
+        await mq.publishAsync(`other${transport}/dev`, 'not bound', { qos: 0 });
+        const m1 = await getOne(ch, q.queue);
+        const m0 = await getOne(ch, q.queue);
+        assert.equal(m1.content.toString(), 'q1');
+        assert.equal(m1.fields.routingKey, `map${transport}.dev.t`);
+        assert.equal(m1.properties.deliveryMode, 2);
+        assert.equal(m1.properties.replyTo, 'reply.to.me');
+        assert.equal(m1.properties.expiration, '60000');
+        assert.equal(m1.properties.headers?.['x-mqtt-publish-qos'], 1);
+        assert.equal(m1.properties.headers?.['x-mqtt-payload-format-indicator'], 1);
+        assert.deepEqual(m1.properties.headers?.multi, ['1', '2']);
+        assert.equal(m0.content.toString(), 'q0');
+        assert.equal(m0.fields.routingKey, `map${transport}.dev`, "binding 'x.*.#' matches key 'x.dev' (# is zero or more words)");
+        assert.notEqual(m0.properties.deliveryMode, 2, 'QoS 0 is transient');
+        assert.equal(await ch.get(q.queue, { noAck: true }), false, 'nothing else was routed');
+      } finally {
+        await endAll(mq);
+        await conn.close();
+      }
+    });
+
+    test('MQTT filter a/+/# is the binding a.*.#; AMQP messages reach MQTT 3.1.1 at QoS 1 when persistent, else QoS 0; MQTT 5 gets correlation id and expiry', async () => {
+      const conn = await amqp();
+      const m4 = await connectClient(broker, transport, { protocolVersion: 4, clientId: `map-s4-${transport}` });
+      const m5 = await connectClient(broker, transport, { protocolVersion: 5, clientId: `map-s5-${transport}` });
+      try {
+        const i4 = new Inbox(m4);
+        const i5 = new Inbox(m5);
+        await m4.subscribeAsync(`amqpin/${transport}/+/#`, { qos: 2 });
+        const keys = broker.server().broker.getVhost('/')!.listBindings().filter((b) => b.source === 'amq.topic' && b.destination === `mqtt-subscription-map-s4-${transport}qos1`).map((b) => b.routingKey);
+        assert.deepEqual(keys, [`amqpin.${transport}.*.#`]);
+        await m5.subscribeAsync(`amqpin/${transport}/+/x`, { qos: 2 });
+        const ch = await conn.createChannel();
+        ch.publish('amq.topic', `amqpin.${transport}.p.x`, Buffer.from('persistent'), { persistent: true, correlationId: 'corr-7', expiration: '90000' });
+        ch.publish('amq.topic', `amqpin.${transport}.t.x`, Buffer.from('transient'), { persistent: false });
+        const got4 = await i4.waitFor(2);
+        const byPayload = new Map(got4.map((m) => [m.payload.toString(), m]));
+        assert.equal(byPayload.get('persistent')?.packet.qos, 1);
+        assert.equal(byPayload.get('persistent')?.topic, `amqpin/${transport}/p/x`);
+        assert.equal(byPayload.get('transient')?.packet.qos, 0);
+        const got5 = await i5.waitFor(2);
+        const p5 = got5.find((m) => m.payload.toString() === 'persistent')!;
+        assert.deepEqual(p5.packet.properties?.correlationData, Buffer.from('corr-7'));
+        const left = p5.packet.properties?.messageExpiryInterval ?? 0;
+        assert.ok(left > 80 && left <= 90, `expiration 90000 ms -> Message Expiry Interval ${left}`);
+        // An application timestamp an hour old says nothing about when the message arrived:
+        // it must not make the message look expired to MQTT 5 subscribers.
+        ch.publish('amq.topic', `amqpin.${transport}.old.x`, Buffer.from('old timestamp'), { persistent: true, expiration: '60000', timestamp: Math.floor(Date.now() / 1000) - 3600 });
+        const got = await i5.waitFor(3);
+        assert.equal(got[2]?.payload.toString(), 'old timestamp');
+        const left2 = got[2]?.packet.properties?.messageExpiryInterval ?? 0;
+        assert.ok(left2 > 50 && left2 <= 60, `expiration 60000 ms -> Message Expiry Interval ${left2}`);
+      } finally {
+        await endAll(m4, m5);
+        await conn.close();
+      }
+    });
+  });
+}

@@ -16,7 +16,8 @@ import {
   type ProtocolLevel,
 } from '../../../src/codecs/mqtt/index.js';
 import { startTestBroker, type TestBroker } from '../../helpers/broker.js';
-import { connectClient, endAll, Inbox, RawClient } from './helpers.js';
+import { connectClient, endAll, Inbox, RawClient, TRANSPORTS } from './helpers.js';
+import { seededRandom } from '../../helpers/random.js';
 
 let broker: TestBroker;
 before(async () => {
@@ -26,17 +27,6 @@ after(async () => {
   await broker.stop();
 });
 
-/** mulberry32: small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function validSession(level: ProtocolLevel, id: string): Buffer[] {
   const props = level === 5 ? { userProperties: [['k', 'v']] as Array<[string, string]>, contentType: 'x' } : {};
@@ -79,48 +69,54 @@ function mutate(rand: () => number, packets: Buffer[]): Buffer {
   }
 }
 
-test('the listener survives random and mutated input and keeps serving', async () => {
-  const rand = prng(0x5eed);
-  const watcher = await connectClient(broker, 'tcp', { clientId: 'fuzz-watcher' });
-  const inbox = new Inbox(watcher);
-  await watcher.subscribeAsync('watch/t', { qos: 1 });
-  const total = 300;
-  const parallel = 25;
-  let answered = 0;
-  const one = async (i: number): Promise<void> => {
-    const raw = await RawClient.open(broker.ports.mqtt, 5);
-    try {
-      const level = ([3, 4, 5] as const)[i % 3]!;
-      const input =
-        i % 10 === 0
-          ? Buffer.from(Array.from({ length: 1 + Math.floor(rand() * 512) }, () => Math.floor(rand() * 256)))
-          : mutate(rand, validSession(level, `fz-${i}`));
-      // Split the input at random points to exercise reassembly.
-      let off = 0;
-      while (off < input.length) {
-        const n = 1 + Math.floor(rand() * 200);
-        raw.write(input.subarray(off, off + n));
-        off += n;
+for (const transport of TRANSPORTS) {
+  test(`the ${transport} listener survives random and mutated input and keeps serving`, async () => {
+    const rand = seededRandom(transport === 'tcp' ? 0x5eed : 0x5eed + 1);
+    const watcher = await connectClient(broker, transport, { clientId: `fuzz-watcher-${transport}` });
+    const inbox = new Inbox(watcher);
+    await watcher.subscribeAsync('watch/t', { qos: 1 });
+    const total = transport === 'tcp' ? 300 : 150;
+    const parallel = 25;
+    let answered = 0;
+    const one = async (i: number): Promise<void> => {
+      const raw = await RawClient.openOn(broker, transport, 5);
+      try {
+        const level = ([3, 4, 5] as const)[i % 3]!;
+        const input =
+          i % 10 === 0
+            ? Buffer.from(Array.from({ length: 1 + Math.floor(rand() * 512) }, () => Math.floor(rand() * 256)))
+            : mutate(rand, validSession(level, `fz-${transport}-${i}`));
+        // Split the input at random points to exercise reassembly (over WebSocket: one message each).
+        let off = 0;
+        while (off < input.length) {
+          const n = 1 + Math.floor(rand() * 200);
+          raw.write(input.subarray(off, off + n));
+          off += n;
+        }
+        // Either the server closes, or it keeps the connection and answers a ping later; both fine.
+        await raw.next(300).then(
+          () => answered++,
+          () => undefined,
+        );
+      } finally {
+        raw.close();
       }
-      // Either the server closes, or it keeps the connection and answers a ping later; both fine.
-      await raw.next(300).then(
-        () => answered++,
-        () => undefined,
-      );
-    } finally {
-      raw.close();
+    };
+    for (let i = 0; i < total; i += parallel) {
+      await Promise.all(Array.from({ length: Math.min(parallel, total - i) }, (_, k) => one(i + k)));
+      // Between rounds: the well-behaved client still gets its messages.
+      const pub = await connectClient(broker, transport, { clientId: `fuzz-pub-${transport}-${i}` });
+      await pub.publishAsync('watch/t', `round ${i}`, { qos: 1 });
+      await endAll(pub);
     }
-  };
-  for (let i = 0; i < total; i += parallel) {
-    await Promise.all(Array.from({ length: Math.min(parallel, total - i) }, (_, k) => one(i + k)));
-    // Between rounds: the well-behaved client still gets its messages.
-    const pub = await connectClient(broker, 'tcp', { clientId: `fuzz-pub-${i}` });
-    await pub.publishAsync('watch/t', `round ${i}`, { qos: 1 });
-    await endAll(pub);
-  }
-  const got = await inbox.waitFor(Math.ceil(total / parallel));
-  assert.equal(got.length, Math.ceil(total / parallel));
-  assert.equal(watcher.connected, true);
-  assert.ok(answered > 0, 'some fuzz connections got answers (the inputs were not all rejected at byte 1)');
-  await endAll(watcher);
-});
+    const rounds = Math.ceil(total / parallel);
+    const got = await inbox.waitFor(rounds);
+    assert.deepEqual(
+      got.map((m) => m.payload.toString()),
+      Array.from({ length: rounds }, (_, k) => `round ${k * parallel}`),
+    );
+    assert.equal(watcher.connected, true);
+    assert.ok(answered > 0, 'some fuzz connections got answers (the inputs were not all rejected at byte 1)');
+    await endAll(watcher);
+  });
+}

@@ -5,7 +5,7 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import mqtt, { type IClientOptions, type IConnackPacket, type IPublishPacket, type MqttClient } from 'mqtt';
-import { MqttDecoder, type MqttPacket, type ProtocolLevel } from '../../../src/codecs/mqtt/index.js';
+import { encodeConnect, MqttDecoder, type ConnackPacket, type ConnectPacket, type MqttPacket, type ProtocolLevel } from '../../../src/codecs/mqtt/index.js';
 import { startTestBroker, type TestBroker, type TestBrokerOptions } from '../../helpers/broker.js';
 
 export type Transport = 'tcp' | 'ws';
@@ -142,9 +142,9 @@ export class RawClient {
     return c;
   }
 
-  /** Over WebSocket (subprotocol mqtt, path /mqtt); each write is one binary message. */
-  static async openWs(port: number, level: ProtocolLevel = 4): Promise<RawClient> {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/mqtt`, 'mqtt');
+  /** Over WebSocket (by default subprotocol mqtt, path /mqtt); each write is one binary message. */
+  static async openWs(port: number, level: ProtocolLevel = 4, path = '/mqtt', subprotocol: string | undefined = 'mqtt'): Promise<RawClient> {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`, subprotocol === undefined ? [] : [subprotocol]);
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('error', reject);
@@ -154,6 +154,11 @@ export class RawClient {
     ws.on('close', () => c.onClosed());
     ws.on('error', () => undefined);
     return c;
+  }
+
+  /** Over the transport the test runs on. */
+  static openOn(b: TestBroker, t: Transport, level: ProtocolLevel = 4): Promise<RawClient> {
+    return t === 'tcp' ? RawClient.open(b.ports.mqtt, level) : RawClient.openWs(b.ports.ws, level);
   }
 
   private wake(): void {
@@ -197,5 +202,48 @@ export class RawClient {
 
   close(): void {
     this.destroy();
+  }
+}
+
+/** CONNECT bytes with defaults for every field the test does not care about. */
+export function connectPacket(level: ProtocolLevel, clientId: string, extra: Partial<Omit<ConnectPacket, 'type'>> = {}): Buffer {
+  return encodeConnect({
+    protocolName: level === 3 ? 'MQIsdp' : 'MQTT',
+    protocolLevel: level,
+    clean: true,
+    keepAlive: 0,
+    properties: {},
+    clientId,
+    will: undefined,
+    username: undefined,
+    password: undefined,
+    ...extra,
+  });
+}
+
+/** Open a raw client on `t`, send CONNECT, and return it with the CONNACK (asserted to be one). */
+export async function rawConnect(
+  b: TestBroker,
+  t: Transport,
+  level: ProtocolLevel,
+  clientId: string,
+  extra: Partial<Omit<ConnectPacket, 'type'>> = {},
+): Promise<{ raw: RawClient; connack: ConnackPacket }> {
+  const raw = await RawClient.openOn(b, t, level);
+  raw.write(connectPacket(level, clientId, extra));
+  const connack = await raw.next();
+  if (connack === 'closed' || connack.type !== 2) {
+    raw.close();
+    throw new Error(`expected CONNACK, got ${connack === 'closed' ? 'close' : `packet type ${connack.type}`}`);
+  }
+  return { raw, connack };
+}
+
+/** Next packet of `type`, skipping others; fails when the connection closes first. */
+export async function nextOf<T extends MqttPacket>(raw: RawClient, type: T['type'], timeoutMs = 5000): Promise<T> {
+  for (;;) {
+    const p = await raw.next(timeoutMs);
+    if (p === 'closed') throw new Error(`connection closed while waiting for packet type ${type}`);
+    if (p.type === type) return p as T;
   }
 }

@@ -61,3 +61,17 @@ for (const version of ['31', '311', '5'] as const) {
     }
   });
 }
+
+for (const transport of ['tcp', 'websockets'] as const) {
+  for (const version of ['31', '311', '5'] as const) {
+    test(`paho MQTT ${version} over ${transport}: subscribes, publishes and receives its own QoS 2 message`, async () => {
+      const port = transport === 'tcp' ? broker.ports.mqtt : broker.ports.ws;
+      const topic = `paho/rt/${transport}/${version}`;
+      const res = await runPython([script('roundtrip.py'), '127.0.0.1', String(port), version, transport, topic, `hi ${version}`], 20_000);
+      assert.equal(res.code, 0, res.stderr);
+      assert.match(res.stdout, /^granted \[2\]$/m);
+      assert.match(res.stdout, /^published$/m);
+      assert.match(res.stdout, new RegExp(`^received ${topic} hi ${version} qos=2$`, 'm'));
+    });
+  }
+}

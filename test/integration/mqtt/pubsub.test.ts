@@ -1,7 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestBroker, type TestBroker } from '../../helpers/broker.js';
-import { connectClient, endAll, Inbox, TRANSPORTS } from './helpers.js';
+import { encodeAck, encodeSubscribe, type PublishPacket } from '../../../src/codecs/mqtt/index.js';
+import { connectClient, endAll, Inbox, nextOf, rawConnect, TRANSPORTS } from './helpers.js';
 
 let broker: TestBroker;
 before(async () => {
@@ -63,6 +64,26 @@ for (const transport of TRANSPORTS) {
   }
 }
 
+describe('payloads', () => {
+  for (const transport of TRANSPORTS) {
+    test(`empty, 4 KiB + 1 and 1 MiB payloads arrive intact over ${transport}`, async () => {
+      const sub = await connectClient(broker, transport, { protocolVersion: 5, clientId: `big-sub-${transport}` });
+      const pub = await connectClient(broker, transport, { protocolVersion: 4, clientId: `big-pub-${transport}` });
+      try {
+        const inbox = new Inbox(sub);
+        await sub.subscribeAsync(`big/${transport}`, { qos: 1 });
+        const bodies = [Buffer.alloc(0), Buffer.alloc(4097, 7), Buffer.from(Array.from({ length: 1 << 20 }, (_, i) => (i * 31) & 0xff))];
+        for (const b of bodies) await pub.publishAsync(`big/${transport}`, b, { qos: 1 });
+        const got = await inbox.waitFor(3, 10_000);
+        assert.deepEqual(got.map((m) => m.payload.length), bodies.map((b) => b.length));
+        for (let i = 0; i < bodies.length; i++) assert.ok(got[i]!.payload.equals(bodies[i]!), `payload ${i} intact`);
+      } finally {
+        await endAll(sub, pub);
+      }
+    });
+  }
+});
+
 describe('MQTT 3.1 (MQIsdp)', () => {
   for (const transport of TRANSPORTS) {
     test(`MQTT.js with protocol level 3 over ${transport} publishes and subscribes`, async () => {
@@ -84,12 +105,49 @@ describe('MQTT 3.1 (MQIsdp)', () => {
 });
 
 describe('server shutdown', () => {
-  test('MQTT 5 clients get DISCONNECT 0x8B when the broker stops', async () => {
+  test('MQTT 5 clients get DISCONNECT 0x8B when the broker stops (TCP and WebSocket)', async () => {
     const b = await startTestBroker();
-    const c = await connectClient(b, 'tcp', { protocolVersion: 5, clientId: 'bye' });
-    const reason = new Promise<number | undefined>((resolve) => c.once('disconnect', (p) => resolve(p.reasonCode)));
+    const clients = await Promise.all(
+      TRANSPORTS.map((t) => connectClient(b, t, { protocolVersion: 5, clientId: `bye-${t}` })),
+    );
+    const reasons = clients.map((c) => new Promise<number | undefined>((resolve) => c.once('disconnect', (p) => resolve(p.reasonCode))));
     await b.stop();
-    assert.equal(await reason, 0x8b, 'Server shutting down');
-    await endAll(c);
+    assert.deepEqual(await Promise.all(reasons), [0x8b, 0x8b], 'Server shutting down');
+    await endAll(...clients);
   });
+});
+
+describe('outbound in-flight window (maxInflightOutbound, the 3.1.1 window)', () => {
+  let narrow: TestBroker;
+  before(async () => {
+    narrow = await startTestBroker({ config: { limits: { mqtt: { maxInflightOutbound: 2 } } } });
+  });
+  after(async () => {
+    await narrow.stop();
+  });
+
+  for (const transport of TRANSPORTS) {
+    test(`3.1.1 over ${transport}: at most 2 unacknowledged QoS 1/2 deliveries; a QoS 2 slot is freed by PUBCOMP, not PUBREC`, async () => {
+      const { raw } = await rawConnect(narrow, transport, 4, `win-${transport}`);
+      const pub = await connectClient(narrow, transport, { clientId: `win-pub-${transport}` });
+      try {
+        raw.write(encodeSubscribe(4, { packetId: 1, properties: {}, subscriptions: [{ topicFilter: `win/${transport}`, qos: 2, noLocal: false, retainAsPublished: false, retainHandling: 0 }] }));
+        await nextOf(raw, 9);
+        for (let i = 0; i < 5; i++) await pub.publishAsync(`win/${transport}`, String(i), { qos: 2 });
+        const a = await nextOf<PublishPacket>(raw, 3);
+        const b = await nextOf<PublishPacket>(raw, 3);
+        await assert.rejects(raw.next(300), /timed out/, 'a third delivery waits');
+        raw.write(encodeAck(4, 5, a.packetId)); // PUBREC
+        assert.equal((await nextOf(raw, 6)).type, 6, 'PUBREL');
+        await assert.rejects(raw.next(300), /timed out/, 'the PUBREL exchange still holds the slot');
+        raw.write(encodeAck(4, 7, a.packetId)); // PUBCOMP
+        const c = await nextOf<PublishPacket>(raw, 3);
+        assert.deepEqual([a, b, c].map((p) => p.payload.toString()), ['0', '1', '2']);
+        assert.equal(new Set([a.packetId, b.packetId, c.packetId]).size, 3, 'distinct packet ids while in flight');
+      } finally {
+        raw.close();
+        await endAll(pub);
+      }
+    });
+  }
 });

@@ -68,56 +68,64 @@ for (const transport of TRANSPORTS) {
   }
 }
 
-describe('retained messages and $ topics', () => {
-  test('a leading wildcard does not receive retained $-topics; an explicit $ filter does', async () => {
-    const pub = await connectClient(broker, 'tcp', { clientId: 'dollar-pub' });
-    await pub.publishAsync('$app/status', 'up', { qos: 1, retain: true });
-    await pub.publishAsync('plain/status', 'up', { qos: 1, retain: true });
-    const sub = await connectClient(broker, 'tcp', { clientId: 'dollar-sub' });
-    try {
-      const inbox = new Inbox(sub);
-      await sub.subscribeAsync('#', { qos: 1 });
-      await inbox.waitFor(1);
-      await sleep(200);
-      assert.ok(!inbox.messages.some((m) => m.topic.startsWith('$')), 'no $ topic on #');
-      // Counted before SUBSCRIBE: the retained message may arrive before the SUBACK promise resolves.
-      const before = inbox.messages.length;
-      await sub.subscribeAsync('$app/+', { qos: 1 });
-      const got = await inbox.waitFor(before + 1);
-      assert.equal(got.at(-1)?.topic, '$app/status');
-      const n = got.length;
-      await pub.publishAsync('$app/live', 'x', { qos: 1 });
-      const live = await inbox.waitFor(n + 1);
-      assert.equal(live.at(-1)?.topic, '$app/live');
-      assert.equal(live.filter((m) => m.topic === '$app/live').length, 1, '"#" must not also deliver it');
-    } finally {
-      await endAll(pub, sub);
-    }
-  });
-});
-
-describe('retained messages are persisted', () => {
-  test('they survive a broker restart; a cleared topic stays cleared', async () => {
-    await withBroker(async (b) => {
-      const pub = await connectClient(b, 'tcp', { clientId: 'persist-pub' });
-      await pub.publishAsync('keep/a', 'A1', { qos: 1, retain: true });
-      await pub.publishAsync('keep/a', 'A2', { qos: 1, retain: true }); // replaces A1
-      await pub.publishAsync('keep/b', 'B', { qos: 0, retain: true });
-      await pub.publishAsync('keep/c', 'C', { qos: 1, retain: true });
-      await pub.publishAsync('keep/c', '', { qos: 1, retain: true }); // clears C
-      await pub.endAsync();
-      await b.restart();
-      const sub = await connectClient(b, 'tcp', { clientId: 'persist-sub' });
+for (const transport of TRANSPORTS) {
+  describe(`retained messages and $ topics over ${transport}`, () => {
+    test('a leading wildcard does not receive $-topics (retained or live); an explicit $ filter does', async () => {
+      const T = transport;
+      const pub = await connectClient(broker, T, { clientId: `dollar-pub-${T}` });
+      await pub.publishAsync(`$app${T}/status`, 'up', { qos: 1, retain: true });
+      await pub.publishAsync(`plain${T}/status`, 'up', { qos: 1, retain: true });
+      const sub = await connectClient(broker, T, { clientId: `dollar-sub-${T}` });
       try {
         const inbox = new Inbox(sub);
-        await sub.subscribeAsync('keep/#', { qos: 1 });
+        await sub.subscribeAsync('#', { qos: 1 });
+        await sub.subscribeAsync('+/status', { qos: 1 });
         await inbox.waitFor(2);
         await sleep(200);
-        assert.deepEqual(inbox.messages.map((m) => `${m.topic}=${m.payload.toString()}`).sort(), ['keep/a=A2', 'keep/b=B']);
-        assert.ok(inbox.messages.every((m) => m.packet.retain));
+        assert.ok(!inbox.messages.some((m) => m.topic.startsWith('$')), 'no $ topic on # or +/status');
+        // Counted before SUBSCRIBE: the retained message may arrive before the SUBACK promise resolves.
+        const before = inbox.messages.length;
+        await sub.subscribeAsync(`$app${T}/+`, { qos: 1 });
+        const got = await inbox.waitFor(before + 1);
+        assert.equal(got.at(-1)?.topic, `$app${T}/status`);
+        const n = got.length;
+        await pub.publishAsync(`$app${T}/live`, 'x', { qos: 1 });
+        const live = await inbox.waitFor(n + 1);
+        assert.equal(live.at(-1)?.topic, `$app${T}/live`);
+        await sleep(150);
+        assert.equal(inbox.messages.filter((m) => m.topic === `$app${T}/live`).length, 1, '"#" must not also deliver it');
       } finally {
-        await endAll(sub);
+        await pub.publishAsync(`$app${T}/status`, '', { qos: 1, retain: true });
+        await pub.publishAsync(`plain${T}/status`, '', { qos: 1, retain: true });
+        await endAll(pub, sub);
       }
     });
   });
-});
+
+  describe(`retained messages are persisted (${transport})`, () => {
+    test('they survive a broker restart; a cleared topic stays cleared', async () => {
+      await withBroker(async (b) => {
+        const pub = await connectClient(b, transport, { clientId: 'persist-pub' });
+        await pub.publishAsync('keep/a', 'A1', { qos: 1, retain: true });
+        await pub.publishAsync('keep/a', 'A2', { qos: 1, retain: true }); // replaces A1
+        await pub.publishAsync('keep/b', 'B', { qos: 0, retain: true });
+        await pub.publishAsync('keep/c', 'C', { qos: 1, retain: true });
+        await pub.publishAsync('keep/c', '', { qos: 1, retain: true }); // clears C
+        await pub.publishAsync('keep/d/deep', 'D', { qos: 2, retain: true });
+        await pub.endAsync();
+        await b.restart();
+        const sub = await connectClient(b, transport, { clientId: 'persist-sub' });
+        try {
+          const inbox = new Inbox(sub);
+          await sub.subscribeAsync('keep/#', { qos: 2 });
+          await inbox.waitFor(3);
+          await sleep(200);
+          assert.deepEqual(inbox.messages.map((m) => `${m.topic}=${m.payload.toString()}@${m.packet.qos}`).sort(), ['keep/a=A2@1', 'keep/b=B@0', 'keep/d/deep=D@2']);
+          assert.ok(inbox.messages.every((m) => m.packet.retain));
+        } finally {
+          await endAll(sub);
+        }
+      });
+    });
+  });
+}

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { startTestBroker } from '../../helpers/broker.js';
 import type { TestBroker } from '../../helpers/broker.js';
 import { frame, rawConnected, RawClient, sleep } from './helpers.js';
+import { seededRandom } from '../../helpers/random.js';
 
 let broker: TestBroker;
 before(async () => {
@@ -17,16 +18,6 @@ after(async () => {
   await broker.stop();
 });
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const CORPUS: Buffer[] = [
   frame('SEND', { destination: '/queue/fz', receipt: 'r' }, 'body'),
@@ -65,7 +56,7 @@ function mutate(r: () => number, b: Buffer): Buffer {
 }
 
 async function fuzzOne(seed: number, connectFirst: boolean): Promise<void> {
-  const r = rng(seed);
+  const r = seededRandom(seed);
   const c = connectFirst ? await rawConnected(broker.ports.stomp) : await RawClient.connect(broker.ports.stomp);
   const n = 1 + Math.floor(r() * 12);
   const parts: Buffer[] = [];
@@ -115,7 +106,7 @@ const BAD: Buffer[] = [
 
 test('bad frames split at random points: always ERROR, then the close of that connection', async () => {
   for (let seed = 1000; seed < 1080; seed++) {
-    const r = rng(seed);
+    const r = seededRandom(seed);
     const c = await rawConnected(broker.ports.stomp);
     const good = CORPUS[Math.floor(r() * 3)]!;
     const bad = BAD[seed % BAD.length]!;

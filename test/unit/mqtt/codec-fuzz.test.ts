@@ -1,21 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { encodeConnect, encodePublish, MqttCodecError, MqttDecoder } from '../../../src/codecs/mqtt/index.js';
+import { seededRandom } from '../../helpers/random.js';
 
-/** mulberry32 */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('random and mutated input only ever yields packets or MqttCodecError, never other exceptions', () => {
-  const rand = prng(42);
+  const rand = seededRandom(42);
   const base = Buffer.concat([
     encodeConnect({ protocolName: 'MQTT', protocolLevel: 5, clean: true, keepAlive: 5, properties: { sessionExpiryInterval: 9 }, clientId: 'c', will: undefined, username: 'u', password: Buffer.from('p') }),
     encodePublish(5, 'a/b', 1, false, false, 1, { contentType: 't', userProperties: [['a', 'b']] }, Buffer.from('x')),

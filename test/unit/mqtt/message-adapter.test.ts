@@ -69,7 +69,11 @@ test('core -> MQTT 5: remaining expiry, user properties from headers, internal h
     ['arr', 'p'],
     ['arr', 'q'],
   ]);
-  assert.equal(toMqttProperties({ expiration: '1000', timestamp: new Timestamp(nowMs / 1000 - 5) }, nowMs), undefined, 'expired');
-  assert.equal(hasExpired({ expiration: '1000', timestamp: new Timestamp(nowMs / 1000 - 5) }, nowMs), true);
-  assert.equal(hasExpired({ expiration: '10000', timestamp: new Timestamp(nowMs / 1000 - 5) }, nowMs), false);
+  const mqtt = { 'x-mqtt-publish-qos': 1 };
+  assert.equal(toMqttProperties({ expiration: '1000', timestamp: new Timestamp(nowMs / 1000 - 5), headers: mqtt }, nowMs), undefined, 'expired');
+  assert.equal(hasExpired({ expiration: '1000', timestamp: new Timestamp(nowMs / 1000 - 5), headers: mqtt }, nowMs), true);
+  assert.equal(hasExpired({ expiration: '10000', timestamp: new Timestamp(nowMs / 1000 - 5), headers: mqtt }, nowMs), false);
+  // From AMQP/STOMP the timestamp is the application's, not the arrival time: not subtracted.
+  assert.equal(toMqttProperties({ expiration: '1000', timestamp: new Timestamp(nowMs / 1000 - 3600) }, nowMs)?.messageExpiryInterval, 1);
+  assert.equal(hasExpired({ expiration: '1000', timestamp: new Timestamp(nowMs / 1000 - 3600) }, nowMs), false);
 });

@@ -2,26 +2,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { StompDecoder, StompFrameError, encodeFrame } from '../../../src/codecs/stomp/index.js';
 import type { StompDecoderLimits } from '../../../src/codecs/stomp/index.js';
+import { seededRandom } from '../../helpers/random.js';
 
 const LIMITS: StompDecoderLimits = { maxCommandLength: 64, maxHeaders: 20, maxHeaderLength: 256, maxBodySize: 4096 };
 
-/** Deterministic PRNG (mulberry32) so a failure is reproducible from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ALPHABET = Buffer.from('SENDCONNECTMESSAGE\n\r:\\\0abc-0123456789 \n\n');
 
 test('random bytes never throw anything but StompFrameError and never buffer past the limits', () => {
   for (let seed = 1; seed <= 300; seed++) {
-    const r = rng(seed);
+    const r = seededRandom(seed);
     const dec = new StompDecoder(LIMITS);
     dec.version = r() < 0.5 ? '1.2' : '1.0';
     try {
@@ -42,7 +32,7 @@ test('random bytes never throw anything but StompFrameError and never buffer pas
 
 test('random valid frames split at random points decode identically', () => {
   for (let seed = 1; seed <= 200; seed++) {
-    const r = rng(seed);
+    const r = seededRandom(seed);
     const frames: { h: string[]; body: Buffer }[] = [];
     const parts: Buffer[] = [];
     const n = 1 + Math.floor(r() * 5);
