@@ -18,6 +18,7 @@ import { readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSyn
 import { join } from 'node:path';
 import { connect } from 'amqplib';
 import { freePort, spawnBroker, tempDataDir, type Ports } from '../../helpers/broker.js';
+import { seededRandom } from '../../helpers/random.js';
 
 const QUEUE = 'damaged';
 const COUNT = 400;
@@ -41,18 +42,6 @@ function records(seg: Buffer): RecordSpan[] {
     o = end;
   }
   return out;
-}
-
-/** A small seeded PRNG (mulberry32): the seed is printed, so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 async function publishConfirmed(url: string, from: number, count: number): Promise<void> {
@@ -89,7 +78,7 @@ type Damage = 'truncate' | 'flip' | 'zero-tail';
 for (const damage of ['truncate', 'flip', 'zero-tail'] as const) {
   test(`broker starts on a journal whose last segment has a ${damage}, logs it and serves everything before it`, { timeout: 120_000 }, async () => {
     const seed = (Date.now() ^ (damage.length * 7919)) >>> 0;
-    const rand = rng(seed);
+    const rand = seededRandom(seed);
     const dataDir = tempDataDir('wharf-corrupt-');
     const ports: Ports = { amqp: await freePort(), mqtt: await freePort(), stomp: await freePort(), ws: await freePort() };
     const url = `amqp://guest:guest@127.0.0.1:${ports.amqp}`;
