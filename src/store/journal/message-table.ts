@@ -124,9 +124,11 @@ export class MessageTable {
     this.free.push(this.vals[at]!);
     this.removeAt(at);
     this.count--;
-    if (this.count === 0) {
-      // Empty (e.g. a large queue drained): drop the columns and slot numbering too.
-      this.chunks.length = 0;
+    if (this.count === 0 && this.next > CHUNK) {
+      // Empty after holding many (a large queue drained): keep one chunk of columns, drop
+      // the rest. (Not on every emptying: a queue whose consumer keeps up empties the
+      // table after nearly every message, and a fresh chunk is 1.5 MB to allocate.)
+      this.chunks.length = 1;
       this.free.length = 0;
       this.next = 0;
     }
