@@ -358,11 +358,10 @@ export class JournalMessageStore implements MessageStore {
     const w = this.writer!;
     const table = this.index.messages;
     const ids: StoredMessageId[] = [];
+    // Insertion order: copies keep their relative order.
     table.forEach((id, slot) => {
       if (segs.has(table.segmentAt(slot))) ids.push(id);
     });
-    // Oldest first, whatever the table's layout: copies keep their relative order.
-    ids.sort((a, b) => a - b);
     let budget = Math.max(this.options.segmentSize, 16 * 1024 * 1024);
     for (const id of ids) {
       if (budget <= 0) break;

@@ -6,12 +6,14 @@
  * - id -> slot: an open-addressing hash (linear probing, backward-shift deletion) in a
  *   Float64Array of keys and an Int32Array of slots, at most 3/4 full: 16-32 bytes per
  *   message (a V8 Map costs ~45 and doubles its table in one allocation);
- * - per slot, in chunks of 65 536 (so growth never copies): segment, offset, length,
+ * - per slot, in chunks of 65 536 (so growth never copies): id, segment, offset, length,
  *   reference count, and the message's position in its "primary" queue (the first queue
- *   that holds it; see queue-index.ts): 24 bytes.
+ *   that holds it; see queue-index.ts): 32 bytes.
  *
- * Slots are reused after `delete`. Iteration (`forEach`, `entries`, `sortedIds`) must not
- * run while the table is modified.
+ * Slots are handed out in insertion order and not reused; when more than half of them
+ * are dead the live ones are packed (renumbered in order). So iterating slots gives the
+ * messages in insertion order, as a Map would, without a sort: checkpoints list them in
+ * that order. Iteration (`forEach`, `entries`) must not run while the table is modified.
  */
 import type { StoredMessageId } from '../api.js';
 
@@ -22,6 +24,8 @@ const EMPTY = -1;
 const MIN_CAPACITY = 1024;
 
 class Columns {
+  /** The slot's id, EMPTY when the slot is dead. */
+  readonly id = new Float64Array(CHUNK);
   readonly seg = new Uint32Array(CHUNK);
   readonly off = new Uint32Array(CHUNK);
   readonly len = new Uint32Array(CHUNK);
@@ -47,9 +51,10 @@ export class MessageTable {
   private vals = new Int32Array(MIN_CAPACITY);
   private mask = MIN_CAPACITY - 1;
   private count = 0;
-  private readonly chunks: Columns[] = [];
-  private readonly free: number[] = [];
+  private chunks: Columns[] = [];
+  /** Slots handed out so far, and how many of them are dead. */
   private next = 0;
+  private dead = 0;
 
   get size(): number {
     return this.count;
@@ -63,10 +68,11 @@ export class MessageTable {
   put(id: StoredMessageId, segment: number, offset: number, length: number): number {
     let slot = this.slotOf(id);
     if (slot === undefined) {
-      slot = this.free.length > 0 ? this.free.pop()! : this.grow();
+      slot = this.grow();
       this.insert(id, slot);
       const c = this.chunks[slot >>> CHUNK_BITS]!;
       const i = slot & CHUNK_MASK;
+      c.id[i] = id;
       c.refs[i] = 0;
       c.queue[i] = 0;
       c.pos[i] = 0;
@@ -121,48 +127,81 @@ export class MessageTable {
   delete(id: StoredMessageId): void {
     const at = this.find(id);
     if (at < 0) return;
-    this.free.push(this.vals[at]!);
+    const slot = this.vals[at]!;
+    this.chunks[slot >>> CHUNK_BITS]!.id[slot & CHUNK_MASK] = EMPTY;
+    this.dead++;
     this.removeAt(at);
     this.count--;
-    if (this.count === 0 && this.next > CHUNK) {
-      // Empty after holding many (a large queue drained): keep one chunk of columns, drop
-      // the rest. (Not on every emptying: a queue whose consumer keeps up empties the
-      // table after nearly every message, and a fresh chunk is 1.5 MB to allocate.)
-      this.chunks.length = 1;
-      this.free.length = 0;
+    if (this.count === 0) {
+      // Empty: start the numbering over; keep one chunk of columns, drop the rest (a
+      // queue whose consumer keeps up empties the table constantly, and a fresh chunk
+      // is 2 MB to allocate).
       this.next = 0;
+      this.dead = 0;
+      if (this.chunks.length > 1) this.chunks.length = 1;
+    } else if (this.dead > CHUNK && this.dead > this.count) {
+      this.pack();
     }
     // Give memory back after a large queue drained (never below the minimum).
     if (this.count * 8 < this.keys.length && this.keys.length > 64 * MIN_CAPACITY) this.rehash(this.keys.length / 4);
   }
 
-  /** Every (id, slot), in no particular order. */
+  /** Every (id, slot), in insertion order. */
   forEach(fn: (id: StoredMessageId, slot: number) => void): void {
-    const keys = this.keys;
-    const vals = this.vals;
-    for (let i = 0; i < keys.length; i++) {
-      const k = keys[i]!;
-      if (k !== EMPTY) fn(k, vals[i]!);
+    const n = this.next;
+    for (let c = 0; c * CHUNK < n; c++) {
+      const ids = this.chunks[c]!.id;
+      const lim = Math.min(CHUNK, n - c * CHUNK);
+      for (let i = 0; i < lim; i++) {
+        const id = ids[i]!;
+        if (id !== EMPTY) fn(id, (c << CHUNK_BITS) | i);
+      }
     }
   }
 
-  /** Iterate (id, slot) pairs, in no particular order. */
+  /** Iterate (id, slot) pairs in insertion order. */
   *entries(): IterableIterator<[StoredMessageId, number]> {
-    const keys = this.keys;
-    const vals = this.vals;
-    for (let i = 0; i < keys.length; i++) {
-      const k = keys[i]!;
-      if (k !== EMPTY) yield [k, vals[i]!];
+    const n = this.next;
+    for (let c = 0; c * CHUNK < n; c++) {
+      const ids = this.chunks[c]!.id;
+      const lim = Math.min(CHUNK, n - c * CHUNK);
+      for (let i = 0; i < lim; i++) {
+        const id = ids[i]!;
+        if (id !== EMPTY) yield [id, (c << CHUNK_BITS) | i];
+      }
     }
   }
 
-  /** Every id, ascending (checkpoints list messages in this order: deterministic files). */
-  sortedIds(): Float64Array {
-    const out = new Float64Array(this.count);
-    let n = 0;
-    const keys = this.keys;
-    for (let i = 0; i < keys.length; i++) if (keys[i] !== EMPTY) out[n++] = keys[i]!;
-    return out.sort();
+  /** Renumber the live slots from 0, in order, and point the hash at their new numbers. */
+  private pack(): void {
+    const old = this.chunks;
+    const chunks: Columns[] = [];
+    let j = 0;
+    const n = this.next;
+    for (let c = 0; c * CHUNK < n; c++) {
+      const src = old[c]!;
+      const lim = Math.min(CHUNK, n - c * CHUNK);
+      for (let i = 0; i < lim; i++) {
+        const id = src.id[i]!;
+        if (id === EMPTY) continue;
+        const jc = j >>> CHUNK_BITS;
+        if (jc === chunks.length) chunks.push(new Columns());
+        const dst = chunks[jc]!;
+        const k = j & CHUNK_MASK;
+        dst.id[k] = id;
+        dst.seg[k] = src.seg[i]!;
+        dst.off[k] = src.off[i]!;
+        dst.len[k] = src.len[i]!;
+        dst.refs[k] = src.refs[i]!;
+        dst.queue[k] = src.queue[i]!;
+        dst.pos[k] = src.pos[i]!;
+        this.vals[this.find(id)] = j;
+        j++;
+      }
+    }
+    this.chunks = chunks;
+    this.next = j;
+    this.dead = 0;
   }
 
   // ---- hash --------------------------------------------------------------------------
