@@ -40,6 +40,7 @@ try {
 }
 const { brokerLog, ...rest } = r;
 const warnings = brokerLog.split('\n').filter((l) => /"level":(40|50|60)/.test(l));
+for (const l of brokerLog.split('\n').filter((x) => x.includes('messages recovered'))) console.log(`broker: ${l}`);
 console.log(JSON.stringify({ ...rest, brokerWarnings: warnings.length }, null, 2));
 if (warnings.length > 0) console.log(warnings.slice(0, 10).join('\n'));
 const problems = [];
