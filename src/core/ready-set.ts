@@ -30,10 +30,10 @@ const cost = (e: Entry): number => e.message.body.length + ENTRY_OVERHEAD;
  * kept up to date on every move.
  *
  * Paging (docs/store.md "Paging"): a level is its in-memory head followed by a paged
- * run. A new message goes to the run when the run is not empty (order), when the
- * broker's memory budget is spent, or, for a persistent message the journal already
- * holds, when the head has PERSISTENT_HEAD_WINDOW entries. When a head empties, the
- * next entries of the run are read back into it.
+ * run. A new message goes to the run when the run is not empty (order), or when the
+ * head is not empty and either the broker's memory budget is spent or, for a persistent
+ * message the journal already holds, the head has PERSISTENT_HEAD_WINDOW entries. When a
+ * head empties, the next entries of the run are read back into it.
  *
  * Invariant: within a level, every entry of the head has a smaller sequence than every
  * entry of the run; only new arrivals are paged and deliveries leave from the front,
@@ -60,7 +60,10 @@ export class ReadySet {
   push(e: Entry): void {
     const l = this.levels[e.priority] as Level;
     const budget = this.port.budget;
-    if (l.paged.length > 0 || budget.used + cost(e) > budget.limit || (e.persisted && l.head.length >= PERSISTENT_HEAD_WINDOW)) {
+    // An empty head always takes one entry: under memory pressure a queue whose consumer
+    // keeps up then delivers straight from memory instead of writing every message out
+    // and reading it back at once.
+    if (l.paged.length > 0 || (l.head.length > 0 && (budget.used + cost(e) > budget.limit || (e.persisted && l.head.length >= PERSISTENT_HEAD_WINDOW)))) {
       const flags = this.port.pageOut(e);
       this.pushPaged(l, e.message.id, e.seq, e.expiresAt, e.message.body.length, flags);
       return;
