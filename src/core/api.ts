@@ -312,6 +312,16 @@ export interface BrokerOptions {
   readonly loopbackUsers: readonly string[];
   readonly limits: BrokerLimits;
   readonly log: Logger;
+  /**
+   * ADDITIVE (store2): where transient message bodies go when they leave memory
+   * (docs/store.md "Paging"). Without it they stay in memory past the budget.
+   */
+  readonly pageStore?: import('../store/api.js').PageStore;
+  /**
+   * ADDITIVE (store2): bytes of message bodies (plus a fixed per-message estimate) that
+   * queues keep in memory before paging (config store.maxBodyMemory). Default 256 MiB.
+   */
+  readonly maxBodyMemory?: number;
 }
 
 /** The running broker as the server owns it. Created by `createBroker` in src/core/index.ts. */

@@ -1,12 +1,16 @@
 import type { ConnectionId, ConsumerSink, Delivery, MessageFilter, QueueDeliveryTag, QueueInfo, QueueOptions, QueueStats, Settlement } from './api.js';
 import { ConsumerImpl, ConsumerSet, type ConsumerOwner } from './consumer.js';
+import type { Logger } from './api.js';
 import type { Deque } from './deque.js';
-import { ReadySet } from './ready-set.js';
+import { ReadySet, type PagingPort } from './ready-set.js';
 import { accessRefused, preconditionFailed } from './errors.js';
-import type { Message } from './message.js';
+import type { MemoryBudget } from './memory-budget.js';
+import type { Message, MessageId } from './message.js';
+import { deserializeMessage, serializeMessage } from './message-serde.js';
 import { rs } from './names.js';
+import { PagedFlag } from './paged-run.js';
 import type { QueueConfig } from './queue-config.js';
-import type { MessageStore, QueueKey } from '../store/api.js';
+import type { MessageStore, PageStore, QueueKey } from '../store/api.js';
 
 export type DeadLetterReason = 'rejected' | 'expired' | 'maxlen' | 'delivery_limit';
 
@@ -14,6 +18,13 @@ export type DeadLetterReason = 'rejected' | 'expired' | 'maxlen' | 'delivery_lim
 export interface QueueHost {
   readonly vhostName: string;
   readonly store: MessageStore;
+  /** Where transient bodies go when they leave memory; none = they stay (in a side map). */
+  readonly pager: PageStore | undefined;
+  /** The broker-wide budget for bodies held in memory by queues. */
+  readonly budget: MemoryBudget;
+  readonly log: Logger;
+  /** Parse a message's expiration property (ms, -1 = none). */
+  parseExpiration(expiration: string | undefined): number;
   /** Route a message that leaves `q` for `reason` through q's dead-letter exchange. */
   deadLetter(q: Queue, message: Message, reason: DeadLetterReason): void;
   /** Auto-delete or x-expires decided the queue must go. */
@@ -58,7 +69,7 @@ export const enum EnqueueOutcome {
  * no message or no consumer with credit is left; it is re-entrancy safe because a
  * sink may call resume/settle from inside `deliver`.
  */
-export class Queue implements ConsumerOwner {
+export class Queue implements ConsumerOwner, PagingPort {
   readonly kind = 'queue' as const;
   readonly key: QueueKey;
   /** Routing-pass marker (dedup when several bindings reach the same queue). */
@@ -84,6 +95,12 @@ export class Queue implements ConsumerOwner {
   private expiryAt = 0;
   private unusedTimer: NodeJS.Timeout | undefined;
   private readonly counters = { published: 0, delivered: 0, redelivered: 0, acked: 0, discarded: 0 };
+  /** Paged entries' messages when there is no page store (keeps order, not memory). */
+  private held: Map<number, Message> | undefined;
+  /** Set by enqueue during its dispatch: the clock reading the new entry's expiry is based on. */
+  private clockHint = 0;
+  /** Recovery time: the base of recovered messages' TTLs (expiry restarts at recovery). */
+  private recoveredAt = 0;
 
   constructor(
     private readonly host: QueueHost,
@@ -93,7 +110,7 @@ export class Queue implements ConsumerOwner {
     key: QueueKey,
   ) {
     this.key = key;
-    this.ready = new ReadySet(config.maxPriority);
+    this.ready = new ReadySet(config.maxPriority, this);
     this.armUnusedTimer();
   }
 
@@ -111,6 +128,11 @@ export class Queue implements ConsumerOwner {
 
   get unackedCount(): number {
     return this.unacked.size;
+  }
+
+  /** Ready messages whose bodies are out of memory. */
+  get pagedCount(): number {
+    return this.ready.paged;
   }
 
   info(): QueueInfo {
@@ -157,11 +179,12 @@ export class Queue implements ConsumerOwner {
       const p = message.properties.priority ?? 0;
       priority = p > maxP ? maxP : p < 0 ? 0 : p;
     }
+    const now = ttl < 0 ? 0 : Date.now();
     const entry: Entry = {
       message,
       seq: this.nextSeq++,
       redelivered: false,
-      expiresAt: ttl < 0 ? 0 : Date.now() + ttl,
+      expiresAt: ttl < 0 ? 0 : now + ttl,
       priority,
       persisted,
       tag: 0,
@@ -172,14 +195,18 @@ export class Queue implements ConsumerOwner {
     this.counters.published++;
     this.pushReady(entry);
     // Deliver first, then trim: like RabbitMQ's deliver_or_enqueue, a consumer ready now
-    // gets the message even from a queue with x-max-length 0.
+    // gets the message even from a queue with x-max-length 0. The dispatch judges expiry
+    // by the enqueue's clock reading, so a TTL-0 message is never "already expired"
+    // just because the millisecond turned in between.
+    this.clockHint = now;
     this.dispatch();
+    this.clockHint = 0;
     if (this.config.overflow === 'drop-head' && (this.config.maxLength !== undefined || this.config.maxLengthBytes !== undefined)) this.dropHeadOverLimit();
     if (entry.expiresAt !== 0) this.afterExpiringEnqueue(entry);
     return EnqueueOutcome.Accepted;
   }
 
-  /** Rebuild from the store after a restart. */
+  /** Rebuild from the store after a restart, from a record that was read (priority queues). */
   recover(message: Message, delivered: boolean, messageTtl: number): void {
     let ttl = this.config.messageTtl ?? -1;
     if (messageTtl >= 0 && (ttl < 0 || messageTtl < ttl)) ttl = messageTtl;
@@ -196,7 +223,96 @@ export class Queue implements ConsumerOwner {
       consumer: undefined,
       owner: undefined,
     });
+  }
+
+  /**
+   * Rebuild from the store without reading the record (queues without priorities): the
+   * entry stays paged until delivery comes near. `size` is the record's length; the
+   * message's own expiration is applied, from now, when it is read back.
+   */
+  recoverPaged(id: number, delivered: boolean, size: number): void {
+    if (this.recoveredAt === 0) this.recoveredAt = Date.now();
+    const ttl = this.config.messageTtl;
+    const flags = PagedFlag.Persisted | PagedFlag.Recovered | (delivered ? PagedFlag.Redelivered : 0);
+    this.ready.pushPaged(this.ready.levels[0]!, id, this.nextSeq++, ttl === undefined ? 0 : this.recoveredAt + ttl, size, flags);
+  }
+
+  /** Recovery is complete: read the heads back and arm the expiry timer. */
+  afterRecovery(): void {
+    this.ready.fillHeads();
     this.scheduleExpiry();
+  }
+
+  // ---- paging (PagingPort) ---------------------------------------------------------
+
+  get budget(): MemoryBudget {
+    return this.host.budget;
+  }
+
+  pageOut(e: Entry): number {
+    const id = e.message.id;
+    const redelivered = e.redelivered ? PagedFlag.Redelivered : 0;
+    // The journal holds it for this queue already: dropping the reference is the page-out.
+    if (e.persisted) return PagedFlag.Persisted | redelivered;
+    const pager = this.host.pager;
+    if (pager !== undefined) {
+      try {
+        if (pager.has(id)) pager.addRef(id);
+        else pager.write(id, serializeMessage(e.message));
+        return PagedFlag.Pager | redelivered;
+      } catch (err) {
+        this.host.log.warn({ queue: this.name, err }, 'paging a message out failed; it stays in memory');
+      }
+    }
+    (this.held ??= new Map()).set(id, e.message);
+    return PagedFlag.Held | redelivered;
+  }
+
+  pageIn(id: number, seq: number, expiresAt: number, flags: number, priority: number): Entry | undefined {
+    let message: Message | undefined;
+    if ((flags & PagedFlag.Held) !== 0) {
+      message = this.held?.get(id);
+      this.held?.delete(id);
+    } else {
+      const pager = this.host.pager;
+      const record = (flags & PagedFlag.Pager) !== 0 ? pager?.read(id) : this.host.store.readMessage(id);
+      try {
+        if (record !== undefined) message = deserializeMessage(id as MessageId, record);
+      } catch (err) {
+        this.host.log.error({ queue: this.name, id, err }, 'unreadable message record skipped');
+      }
+      if ((flags & PagedFlag.Pager) !== 0) pager?.release(id);
+    }
+    if (message === undefined) {
+      // The store logged why (damaged record); the message cannot be delivered.
+      this.host.log.error({ queue: this.name, id }, 'paged message could not be read back; dropped');
+      if ((flags & PagedFlag.Persisted) !== 0) this.host.store.dequeue(this.key, id);
+      this.counters.discarded++;
+      return undefined;
+    }
+    if ((flags & PagedFlag.Recovered) !== 0) {
+      const ttl = this.host.parseExpiration(message.properties.expiration);
+      if (ttl >= 0) {
+        const at = this.recoveredAt + ttl;
+        if (expiresAt === 0 || at < expiresAt) expiresAt = at;
+      }
+    }
+    return {
+      message,
+      seq,
+      redelivered: (flags & PagedFlag.Redelivered) !== 0,
+      expiresAt,
+      priority,
+      persisted: (flags & PagedFlag.Persisted) !== 0,
+      tag: 0,
+      consumer: undefined,
+      owner: undefined,
+    };
+  }
+
+  dropPaged(id: number, flags: number): void {
+    if ((flags & PagedFlag.Pager) !== 0) this.host.pager?.release(id);
+    else if ((flags & PagedFlag.Held) !== 0) this.held?.delete(id);
   }
 
   private pushReady(e: Entry): void {
@@ -320,9 +436,10 @@ export class Queue implements ConsumerOwner {
   }
 
   private dispatchHeads(): void {
-    let now = this.ready.expiring > 0 ? Date.now() : 0;
+    let now = this.ready.expiring > 0 ? this.clockHint || Date.now() : 0;
     while (this.ready.count > 0 && !this.deleted) {
-      const level = this.ready.headLevel() as Deque<Entry>;
+      const level = this.ready.headLevel();
+      if (level === undefined) return;
       const e = level.peek() as Entry;
       // Strictly past: a TTL-0 message may still go to a consumer that is ready now.
       if (e.expiresAt !== 0 && e.expiresAt < now) {
@@ -342,10 +459,13 @@ export class Queue implements ConsumerOwner {
 
   /** Consumer filters (JMS selectors): a message no consumer accepts is skipped, not removed. */
   private dispatchFiltered(): void {
+    // A filter must see every message, so paged ones come back into memory here
+    // (docs/store.md "Paging": consumer filters and paging do not mix well).
+    this.ready.loadAllLevels();
     const now = this.ready.expiring > 0 ? Date.now() : 0;
     const levels = this.ready.levels;
     for (let li = levels.length - 1; li >= 0; li--) {
-      const level = levels[li] as Deque<Entry>;
+      const level = (levels[li] as { head: Deque<Entry> }).head;
       let i = 0;
       while (i < level.length && !this.deleted) {
         const e = level.get(i) as Entry;
@@ -554,10 +674,14 @@ export class Queue implements ConsumerOwner {
     const n = this.ready.count;
     if (this.durable && this.unacked.size === 0) {
       this.host.store.dropQueue(this.key);
+      this.ready.clear();
     } else {
-      for (const e of this.ready.entries()) if (e.persisted) this.host.store.dequeue(this.key, e.message.id);
+      const store = this.host.store;
+      const key = this.key;
+      this.ready.clear((id, persisted) => {
+        if (persisted) store.dequeue(key, id);
+      });
     }
-    this.ready.clear();
     this.scheduleExpiry();
     return n;
   }

@@ -33,11 +33,15 @@ import { isValidMatch } from './routing/headers-router.js';
 import { deadLetteredProperties, isDeadLetterCycle } from './dead-letter.js';
 import { serializeMessage } from './message-serde.js';
 import type { Permission } from './users.js';
-import { queueKey, type MessageStore } from '../store/api.js';
+import { queueKey, type MessageStore, type PageStore } from '../store/api.js';
+import type { MemoryBudget } from './memory-budget.js';
 
 /** What a virtual host needs from the broker around it. */
 export interface VhostEnv {
   readonly store: MessageStore;
+  /** Page store for transient bodies that leave memory (none: they stay in memory). */
+  readonly pager: PageStore | undefined;
+  readonly budget: MemoryBudget;
   readonly limits: BrokerLimits;
   readonly log: Logger;
   nextMessageId(): MessageId;
@@ -94,6 +98,22 @@ export class VirtualHostImpl implements VirtualHost, QueueHost {
 
   get store(): MessageStore {
     return this.env.store;
+  }
+
+  get pager(): PageStore | undefined {
+    return this.env.pager;
+  }
+
+  get budget(): MemoryBudget {
+    return this.env.budget;
+  }
+
+  get log(): Logger {
+    return this.env.log;
+  }
+
+  parseExpiration(expiration: string | undefined): number {
+    return parseExpiration(expiration);
   }
 
   // ---- permissions ----------------------------------------------------------------

@@ -43,6 +43,12 @@ export const configSchema = z.object({
     /** fsync before confirming (default). false = confirm after write, RabbitMQ classic-queue-like. */
     fsync: z.boolean(),
     segmentSize: z.number().int().min(1 << 20),
+    /**
+     * Bytes of message bodies queues keep in memory before paging them out (transient
+     * bodies to <dataDir>/paging, persistent ones are re-read from the journal).
+     * 0 = auto: 256 MiB, at most half the memory high watermark.
+     */
+    maxBodyMemory: z.number().int().min(0),
   }),
   alarms: z.object({
     /** Memory alarm threshold: a fraction of total RAM when <= 1, else bytes of RSS (RabbitMQ vm_memory_high_watermark). */
@@ -79,7 +85,7 @@ export const defaultConfig: WharfConfig = {
     mqtt: {},
     stomp: {},
   },
-  store: { fsync: true, segmentSize: 64 * 1024 * 1024 },
+  store: { fsync: true, segmentSize: 64 * 1024 * 1024, maxBodyMemory: 0 },
   // RabbitMQ's defaults: 0.4 of RAM and 50 MB free disk.
   alarms: { memoryHighWatermark: 0.4, diskFreeLimit: 50 * 1000 * 1000, checkIntervalMs: 1000 },
   log: { level: 'info' },
@@ -132,6 +138,7 @@ export const settings: readonly Setting[] = [
   { flag: 'channel-max', env: 'WHARF_CHANNEL_MAX', path: ['limits', 'amqp091', 'channelMax'], kind: 'int', help: 'AMQP 0-9-1 channel_max offered to clients' },
   { flag: 'heartbeat', env: 'WHARF_HEARTBEAT', path: ['limits', 'amqp091', 'heartbeat'], kind: 'int', help: 'AMQP 0-9-1 heartbeat seconds offered to clients' },
   { flag: 'fsync', env: 'WHARF_FSYNC', path: ['store', 'fsync'], kind: 'bool', help: 'fsync before confirming (true, default) or confirm after write (false)' },
+  { flag: 'max-body-memory', env: 'WHARF_MAX_BODY_MEMORY', path: ['store', 'maxBodyMemory'], kind: 'int', help: 'bytes of message bodies kept in memory before paging (0 = auto)' },
   { flag: 'memory-high-watermark', env: 'WHARF_MEMORY_HIGH_WATERMARK', path: ['alarms', 'memoryHighWatermark'], kind: 'number', help: 'memory alarm: fraction of RAM (<= 1) or bytes' },
   { flag: 'disk-free-limit', env: 'WHARF_DISK_FREE_LIMIT', path: ['alarms', 'diskFreeLimit'], kind: 'int', help: 'disk alarm below this many free bytes' },
   { flag: 'log-level', env: 'WHARF_LOG_LEVEL', path: ['log', 'level'], kind: 'level', help: 'trace|debug|info|warn|error|fatal|silent' },

@@ -60,6 +60,8 @@ export class WharfServer {
     const broker = await BrokerImpl.create({
       messageStore: stores.messages,
       definitionStore: stores.definitions,
+      pageStore: stores.pages,
+      maxBodyMemory: stores.maxBodyMemory,
       initialUsers: config.users,
       loopbackUsers: config.loopbackUsers,
       limits: { maxQueues: config.limits.maxQueues, maxMessageSize: config.limits.maxMessageSize },

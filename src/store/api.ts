@@ -31,6 +31,13 @@ export interface RecoveredState {
   readonly lastMessageId: StoredMessageId;
   /** Per durable queue, its messages in enqueue order. */
   readonly queues: ReadonlyMap<QueueKey, readonly RecoveredMessage[]>;
+  /**
+   * Optional streaming form of `queues` for queues larger than memory: visits one
+   * queue's entries in order without an object per message. `size` is the stored
+   * record's length in bytes (the body size is at most that). Bodies are read later
+   * with `MessageStore.readMessage`.
+   */
+  forEachEntry?(queue: QueueKey, visit: (id: StoredMessageId, delivered: boolean, size: number) => void): void;
 }
 
 export interface MessageStore {
@@ -50,6 +57,27 @@ export interface MessageStore {
   readMessage(id: StoredMessageId): Buffer | undefined;
   /** Calls done once everything written before this call is durable. */
   sync(done: (err?: Error) => void): void;
+  close(): Promise<void>;
+}
+
+/**
+ * Where queues put the bodies of messages the journal does not hold (transient
+ * messages, or any message of a transient queue) when they leave memory (DESIGN §3
+ * "transient messages page to disk under a memory limit"). Not durable: its contents
+ * are meaningless after a restart and implementations start empty. Reference counted
+ * per id, because one message routed to several queues is paged once.
+ */
+export interface PageStore {
+  /** Is a record with this id held already (then `addRef` instead of `write`)? */
+  has(id: StoredMessageId): boolean;
+  /** Page a record out, with one reference. */
+  write(id: StoredMessageId, record: Buffer): void;
+  /** One more holder of an already written record. */
+  addRef(id: StoredMessageId): void;
+  /** Read a record back (the reference stays). undefined when unknown or unreadable. */
+  read(id: StoredMessageId): Buffer | undefined;
+  /** Drop one reference; the space is reclaimed when none remain. */
+  release(id: StoredMessageId): void;
   close(): Promise<void>;
 }
 

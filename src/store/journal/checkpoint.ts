@@ -53,7 +53,8 @@ export function serializeCheckpoint(index: JournalIndex, h: CheckpointHeader): S
   b.writeUInt32LE(table.size, o);
   o += 4;
   const referenced = new Map<number, number>();
-  for (const [id, slot] of table.entries()) {
+  // Insertion order (the table's slot order), as the Map this table replaced had it.
+  table.forEach((id, slot) => {
     const seg = table.segmentAt(slot);
     writeU64(b, id, o);
     b.writeUInt32LE(seg, o + 8);
@@ -61,7 +62,7 @@ export function serializeCheckpoint(index: JournalIndex, h: CheckpointHeader): S
     b.writeUInt32LE(table.lengthAt(slot), o + 16);
     o += MESSAGE_ENTRY;
     referenced.set(seg, (referenced.get(seg) ?? 0) + 1);
-  }
+  });
   b.writeUInt32LE(names.length, o);
   o += 4;
   for (const [key, name] of names) {

@@ -74,6 +74,10 @@ export class GroupCommit {
   failed: Error | undefined;
   /** Called after each roll to a new segment. */
   onRoll: (() => void) | undefined;
+  /** Called after each batch completes (written, and synced when syncing). */
+  onComplete: (() => void) | undefined;
+  /** Never synced at all (the page file): do not track segments awaiting a forced sync. */
+  volatile = false;
 
   private pending = new Batch();
   private inflight: Batch | undefined;
@@ -326,8 +330,10 @@ export class GroupCommit {
 
   private syncStep(batch: Batch): void {
     if (!this.fsync && !batch.forceSync) {
-      for (const w of batch.writes) this.unsynced.add(w.seg);
-      if (batch.newSegment) this.dirUnsynced = true;
+      if (!this.volatile) {
+        for (const w of batch.writes) this.unsynced.add(w.seg);
+        if (batch.newSegment) this.dirUnsynced = true;
+      }
       this.complete(batch);
       return;
     }
@@ -365,6 +371,7 @@ export class GroupCommit {
     }
     for (const c of batch.retired) if (c.length === CHUNK_SIZE && this.pool.length < MAX_POOLED_CHUNKS) this.pool.push(c);
     this.callWaiters(batch.waiters, undefined);
+    this.onComplete?.();
     if (!this.pending.empty) this.flush();
     else this.notifyIdle();
   }

@@ -6,3 +6,4 @@ export { UnsupportedJournalVersion } from './recovery.js';
 export { FORMAT_VERSION } from './format.js';
 export { DirLockedError } from './dir-lock.js';
 export { FileDefinitionStore } from '../file-definitions.js';
+export { PageFile, type PageFileOptions, type PageFileStats } from './page-file.js';

@@ -17,6 +17,8 @@ export class JournalIndex {
   readonly messages = new MessageTable();
   readonly queues = new Map<QueueKey, QueueIndex>();
   lastMessageId = 0;
+  /** Queue numbers for the message table's primary-queue column; never reused. */
+  private lastQueueNo = 0;
 
   constructor(
     private readonly segments: SegmentSet,
@@ -49,7 +51,7 @@ export class JournalIndex {
     if (slot === undefined) return false;
     let q = this.queues.get(queue);
     if (q === undefined) {
-      q = new QueueIndex();
+      q = new QueueIndex(this.messages, ++this.lastQueueNo);
       this.queues.set(queue, q);
     }
     if (!q.add(id, delivered)) return false;
@@ -73,7 +75,13 @@ export class JournalIndex {
     const q = this.queues.get(queue);
     if (q === undefined) return false;
     this.queues.delete(queue);
-    q.forEach((id) => this.release(id));
+    const table = this.messages;
+    // The callback changes the message table, never the queue being iterated.
+    q.forEach((id) => {
+      const slot = table.slotOf(id);
+      if (slot !== undefined && table.queueAt(slot) === q.qno) table.setPrimary(slot, 0, 0);
+      this.release(id);
+    });
     return true;
   }
 

@@ -10,21 +10,20 @@
  * message are deleted and sparse ones are compacted by copying their live messages to
  * the head, so they can be deleted after the next checkpoint.
  */
-import { closeSync, mkdirSync, openSync, readdirSync, readSync, unlinkSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MessageStore, QueueKey, RecoveredMessage, RecoveredState, StoredMessageId } from '../api.js';
 import { isTempFor, writeFileAtomic } from './atomic-file.js';
 import { lockDir } from './dir-lock.js';
 import { serializeCheckpoint } from './checkpoint.js';
-import { CHECKPOINT_FILE, ID_SIZE, parseSegmentFileName, RECORD_HEADER_SIZE, RecordType, recordCrc, readU64 } from './format.js';
+import { CHECKPOINT_FILE, ID_SIZE, parseSegmentFileName, RECORD_HEADER_SIZE, RecordType } from './format.js';
 import { GroupCommit } from './group-commit.js';
 import { JournalIndex } from './journal-index.js';
 import { type JournalOptions, resolveOptions, type ResolvedJournalOptions } from './options.js';
 import { RecordCache } from './record-cache.js';
+import { RecordReader } from './record-reader.js';
 import { fileSize, recover, type RecoveryReport } from './recovery.js';
-import { type Segment, SegmentSet } from './segment.js';
-
-const READ_WINDOW = 256 * 1024;
+import { SegmentSet } from './segment.js';
 
 export interface JournalStats {
   readonly segments: number;
@@ -64,16 +63,15 @@ export class JournalMessageStore implements MessageStore {
   private lastCheckpointBytes = 0;
   /** Orphans seen at the previous checkpoint; dropped if still orphans at the next. */
   private orphanCandidates: StoredMessageId[] = [];
-  private counters = { checkpoints: 0, segmentsDeleted: 0, compactedMessages: 0, compactedBytes: 0, diskReads: 0, cacheHits: 0 };
-  // Read-ahead window over one segment: sequential deliveries after a restart read
-  // neighbouring records, so one 256 KiB read serves many of them.
-  private window: { seg: Segment | undefined; start: number; len: number; buf: Buffer } = { seg: undefined, start: 0, len: 0, buf: Buffer.alloc(0) };
+  private counters = { checkpoints: 0, segmentsDeleted: 0, compactedMessages: 0, compactedBytes: 0, cacheHits: 0 };
+  private readonly reader: RecordReader;
 
   constructor(options: JournalOptions) {
     this.options = resolveOptions(options);
     this.segments = new SegmentSet(this.options.dir);
     this.cache = new RecordCache(this.options.cacheBytes);
     this.index = new JournalIndex(this.segments, (id) => this.cache.delete(id));
+    this.reader = new RecordReader(this.segments, this.options.log);
   }
 
   // ---- MessageStore --------------------------------------------------------------
@@ -174,7 +172,7 @@ export class JournalMessageStore implements MessageStore {
       const pending = this.writer?.unwritten.get(id);
       if (pending !== undefined) return pending;
     }
-    const rec = this.readRecord(seg, off, len, id);
+    const rec = this.reader.read(seg, off, len, id);
     if (rec !== undefined) this.cache.set(id, rec);
     return rec;
   }
@@ -241,6 +239,7 @@ export class JournalMessageStore implements MessageStore {
       writeRetries: g?.retries ?? 0,
       lastCheckpointBytes: this.lastCheckpointBytes,
       ...this.counters,
+      diskReads: this.reader.diskReads,
     };
   }
 
@@ -333,7 +332,7 @@ export class JournalMessageStore implements MessageStore {
     for (const seg of this.segments.list()) {
       if (seg.id >= base || seg === w.active) continue;
       if (!referenced.has(seg.id) && seg.liveCount === 0) {
-        if (this.window.seg === seg) this.window.seg = undefined;
+        this.reader.forget(seg);
         try {
           this.segments.remove(seg);
           this.counters.segmentsDeleted++;
@@ -344,7 +343,7 @@ export class JournalMessageStore implements MessageStore {
         if (seg.liveBytes < this.options.compactRatio * seg.appendOffset) compact.add(seg.id);
         // All writes to it are done and synced: release the descriptor; a read reopens
         // it. Keeps open files bounded by what was touched since the last checkpoint.
-        if (seg.fd !== undefined && this.window.seg !== seg) this.segments.closeFd(seg);
+        if (seg.fd !== undefined && !this.reader.holds(seg)) this.segments.closeFd(seg);
       }
     }
     if (compact.size > 0 && this.state === 'open') this.compact(compact);
@@ -359,7 +358,10 @@ export class JournalMessageStore implements MessageStore {
     const w = this.writer!;
     const table = this.index.messages;
     const ids: StoredMessageId[] = [];
-    for (const [id, slot] of table.entries()) if (segs.has(table.segmentAt(slot))) ids.push(id);
+    // Insertion order: copies keep their relative order.
+    table.forEach((id, slot) => {
+      if (segs.has(table.segmentAt(slot))) ids.push(id);
+    });
     let budget = Math.max(this.options.segmentSize, 16 * 1024 * 1024);
     for (const id of ids) {
       if (budget <= 0) break;
@@ -367,7 +369,7 @@ export class JournalMessageStore implements MessageStore {
       if (slot === undefined) continue;
       const seg = this.segments.get(table.segmentAt(slot))!;
       const len = table.lengthAt(slot);
-      const rec = this.cache.get(id) ?? this.readRecord(seg, table.offsetAt(slot), len, id);
+      const rec = this.cache.get(id) ?? this.reader.read(seg, table.offsetAt(slot), len, id);
       if (rec === undefined) continue;
       const off = w.appendMessage(id, rec);
       this.index.putMessage(id, w.lastSegment, off, len);
@@ -377,62 +379,71 @@ export class JournalMessageStore implements MessageStore {
     }
   }
 
-  /** Read a record back from disk and verify it; undefined (logged) when damaged. */
-  private readRecord(seg: Segment, off: number, len: number, id: StoredMessageId): Buffer | undefined {
-    this.counters.diskReads++;
-    let buf: Buffer;
-    let start: number;
-    const win = this.window;
-    try {
-      if (win.seg === seg && off >= win.start && off + len <= win.start + win.len) {
-        buf = win.buf;
-        start = off - win.start;
-      } else if (len <= READ_WINDOW / 4) {
-        // Only bytes whose write completed may enter the window: a record still being
-        // written must never be cached half-done.
-        const want = Math.min(READ_WINDOW, seg.writtenOffset - off);
-        if (win.buf.length < READ_WINDOW) win.buf = Buffer.allocUnsafe(READ_WINDOW);
-        const got = readFully(this.segments.readFd(seg), win.buf, want, off);
-        win.seg = seg;
-        win.start = off;
-        win.len = got;
-        if (got < len) throw new Error(`short read (${got} of ${len})`);
-        buf = win.buf;
-        start = 0;
-      } else {
-        buf = Buffer.allocUnsafe(len);
-        const got = readFully(this.segments.readFd(seg), buf, len, off);
-        if (got < len) throw new Error(`short read (${got} of ${len})`);
-        start = 0;
-      }
-    } catch (err) {
-      this.options.log.warn({ id, segment: seg.id, offset: off, err: (err as Error).message }, 'journal: cannot read message record');
-      return undefined;
-    }
-    const payload = buf.readUInt32LE(start);
-    if (
-      payload !== len - RECORD_HEADER_SIZE ||
-      buf[start + 8] !== RecordType.Message ||
-      buf.readUInt32LE(start + 4) !== recordCrc(buf, start, payload) ||
-      readU64(buf, start + RECORD_HEADER_SIZE) !== id
-    ) {
-      this.options.log.warn({ id, segment: seg.id, offset: off }, 'journal: message record failed its check on read');
-      return undefined;
-    }
-    const from = start + RECORD_HEADER_SIZE + ID_SIZE;
-    const to = start + len;
-    if (buf === win.buf) return Buffer.from(buf.subarray(from, to));
-    return buf.subarray(from, to);
+  private recoveredState(): RecoveredState {
+    const index = this.index;
+    const store = this;
+    // Per-message objects only when a caller asks for a queue's list (tests, small
+    // stores); the core streams entries with forEachEntry, so recovering millions of
+    // messages costs no object per message.
+    const build = (key: QueueKey): RecoveredMessage[] | undefined => {
+      const q = index.queues.get(key);
+      if (q === undefined) return undefined;
+      const list: RecoveredMessage[] = [];
+      q.forEach((id, delivered) => list.push(new LazyRecoveredMessage(store, id, delivered)));
+      return list;
+    };
+    const keys = [...index.queues.keys()];
+    return {
+      lastMessageId: index.lastMessageId,
+      queues: new LazyQueueMap(keys, build),
+      forEachEntry(key, visit) {
+        const table = index.messages;
+        index.queues.get(key)?.forEach((id, delivered) => {
+          const slot = table.slotOf(id);
+          visit(id, delivered, slot === undefined ? 0 : table.lengthAt(slot) - RECORD_HEADER_SIZE - ID_SIZE);
+        });
+      },
+    };
+  }
+}
+
+/** A read-only map whose values (per-queue message lists) are built when asked for. */
+class LazyQueueMap implements ReadonlyMap<QueueKey, readonly RecoveredMessage[]> {
+  constructor(
+    private readonly keyList: readonly QueueKey[],
+    private readonly build: (key: QueueKey) => RecoveredMessage[] | undefined,
+  ) {}
+
+  get size(): number {
+    return this.keyList.length;
   }
 
-  private recoveredState(): RecoveredState {
-    const queues = new Map<QueueKey, RecoveredMessage[]>();
-    for (const [key, q] of this.index.queues) {
-      const list: RecoveredMessage[] = [];
-      q.forEach((id, delivered) => list.push(new LazyRecoveredMessage(this, id, delivered)));
-      queues.set(key, list);
-    }
-    return { lastMessageId: this.index.lastMessageId, queues };
+  has(key: QueueKey): boolean {
+    return this.keyList.includes(key);
+  }
+
+  get(key: QueueKey): readonly RecoveredMessage[] | undefined {
+    return this.has(key) ? this.build(key) : undefined;
+  }
+
+  forEach(fn: (value: readonly RecoveredMessage[], key: QueueKey, map: ReadonlyMap<QueueKey, readonly RecoveredMessage[]>) => void): void {
+    for (const k of this.keyList) fn(this.build(k) ?? [], k, this);
+  }
+
+  *entries(): MapIterator<[QueueKey, readonly RecoveredMessage[]]> {
+    for (const k of this.keyList) yield [k, this.build(k) ?? []];
+  }
+
+  keys(): MapIterator<QueueKey> {
+    return this.keyList.values();
+  }
+
+  *values(): MapIterator<readonly RecoveredMessage[]> {
+    for (const k of this.keyList) yield this.build(k) ?? [];
+  }
+
+  [Symbol.iterator](): MapIterator<[QueueKey, readonly RecoveredMessage[]]> {
+    return this.entries();
   }
 }
 
@@ -460,14 +471,4 @@ export class JournalReadError extends Error {
     super(`journal: record of message ${id} is unreadable`);
     this.name = 'JournalReadError';
   }
-}
-
-function readFully(fd: number, buf: Buffer, len: number, pos: number): number {
-  let got = 0;
-  while (got < len) {
-    const r = readSync(fd, buf, got, len - got, pos + got);
-    if (r === 0) break;
-    got += r;
-  }
-  return got;
 }
