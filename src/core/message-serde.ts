@@ -322,7 +322,12 @@ function readTable(r: Reader, depth: number): FieldTable {
   return t;
 }
 
-export function deserializeMessage(id: MessageId, record: Buffer): Message {
+/**
+ * `shareBody`: the record buffer belongs to the caller and is never reused or changed
+ * (the stores' reads return such buffers), so the body may be a slice of it instead of
+ * a copy: one allocation and one copy less per message read back.
+ */
+export function deserializeMessage(id: MessageId, record: Buffer, shareBody = false): Message {
   const r = new Reader(record);
   const version = r.u8();
   if (version !== VERSION) throw new SerdeError(`unknown version ${version}`);
@@ -344,6 +349,7 @@ export function deserializeMessage(id: MessageId, record: Buffer): Message {
   if (flags & P_USER_ID) p.userId = r.str32();
   if (flags & P_APP_ID) p.appId = r.str32();
   if (flags & P_CLUSTER_ID) p.clusterId = r.str32();
-  const body = Buffer.from(r.slice(r.u32()));
+  const raw = r.slice(r.u32());
+  const body = shareBody ? raw : Buffer.from(raw);
   return { exchange, routingKey, properties: p, body, id };
 }

@@ -277,7 +277,8 @@ export class Queue implements ConsumerOwner, PagingPort {
       const pager = this.host.pager;
       const record = (flags & PagedFlag.Pager) !== 0 ? pager?.read(id) : this.host.store.readMessage(id);
       try {
-        if (record !== undefined) message = deserializeMessage(id as MessageId, record);
+        // Store reads return immutable buffers of their own (docs/store.md "Reads"): share.
+        if (record !== undefined) message = deserializeMessage(id as MessageId, record, true);
       } catch (err) {
         this.host.log.error({ queue: this.name, id, err }, 'unreadable message record skipped');
       }
