@@ -40,8 +40,7 @@ export async function main(argv: string[]): Promise<void> {
       return start(rest);
     case 'bench': {
       // Loaded on demand: the broker never pays for the load generator.
-      const benchModule = '../bench/main.js';
-      const mod = (await import(benchModule)) as { runBenchCli(argv: string[]): Promise<number> };
+      const mod = await import('../bench/main.js');
       process.exitCode = await mod.runBenchCli(rest);
       return;
     }

@@ -12,6 +12,12 @@ import { PagedFlag } from './paged-run.js';
 import type { QueueConfig } from './queue-config.js';
 import type { MessageStore, PageStore, QueueKey } from '../store/api.js';
 
+/**
+ * Node's setTimeout turns any delay above 2^31-1 ms (about 24.8 days) into 1 ms, but
+ * x-expires and TTLs may be up to 2^32-1 ms: longer waits are taken in steps of this.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export type DeadLetterReason = 'rejected' | 'expired' | 'maxlen' | 'delivery_limit';
 
 /** What a queue needs from its virtual host. */
@@ -378,7 +384,8 @@ export class Queue implements ConsumerOwner, PagingPort {
     if (this.expiryTimer && this.expiryAt <= next) return;
     if (this.expiryTimer) clearTimeout(this.expiryTimer);
     this.expiryAt = next;
-    this.expiryTimer = setTimeout(this.onExpiryTimer, Math.max(0, next - Date.now()));
+    // Early wake-ups (delays past MAX_TIMER_MS) find nothing expired and re-arm here.
+    this.expiryTimer = setTimeout(this.onExpiryTimer, Math.min(MAX_TIMER_MS, Math.max(0, next - Date.now())));
     this.expiryTimer.unref();
   }
 
@@ -399,10 +406,17 @@ export class Queue implements ConsumerOwner, PagingPort {
     if (this.unusedTimer) clearTimeout(this.unusedTimer);
     this.unusedTimer = undefined;
     if (this.consumers.size > 0) return;
+    this.waitUnused(Date.now() + ms);
+  }
+
+  /** Delete the queue at `deadline` if still unused; long waits are taken in MAX_TIMER_MS steps. */
+  private waitUnused(deadline: number): void {
     this.unusedTimer = setTimeout(() => {
       this.unusedTimer = undefined;
-      if (!this.deleted && this.consumers.size === 0) this.host.deleteUnused(this);
-    }, ms);
+      if (this.deleted || this.consumers.size > 0) return;
+      if (Date.now() < deadline) this.waitUnused(deadline);
+      else this.host.deleteUnused(this);
+    }, Math.min(MAX_TIMER_MS, Math.max(0, deadline - Date.now())));
     this.unusedTimer.unref();
   }
 
