@@ -83,7 +83,7 @@ export function drain(t: TestCore, queue: string): string[] {
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Poll until cond() holds or the deadline passes (no timing assertion: only "eventually"). */
-export async function eventually(cond: () => boolean, timeoutMs = 3000): Promise<void> {
+export async function eventually(cond: () => boolean, timeoutMs = 10000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!cond()) {
     if (Date.now() > end) throw new Error('condition not met in time');

@@ -8,7 +8,7 @@ test('x-message-ttl: expired messages are dead-lettered with reason expired and 
   t.vh.declareExchange(t.p, 'dlx', 'fanout', { durable: false, autoDelete: false, internal: false, arguments: {} }, false);
   t.vh.declareQueue(t.p, 'dead', q(), false);
   t.vh.bind(t.p, { source: 'dlx', destinationKind: 'queue', destination: 'dead', routingKey: '', arguments: {} });
-  t.vh.declareQueue(t.p, 'ttl', q({ arguments: { 'x-message-ttl': 20, 'x-dead-letter-exchange': 'dlx' } }), false);
+  t.vh.declareQueue(t.p, 'ttl', q({ arguments: { 'x-message-ttl': 300, 'x-dead-letter-exchange': 'dlx' } }), false);
   publish(t, '', 'ttl', 'old', { expiration: '60000', headers: { keep: 'me' } });
   assert.equal(t.vh.getQueue('ttl')?.messageCount, 1);
   await eventually(() => t.vh.getQueue('dead')?.messageCount === 1);
