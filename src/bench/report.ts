@@ -45,7 +45,7 @@ export function summary(o: BenchOptions, r: RunResult): string {
     const b = r.broker;
     L.push(`  broker    pid ${b.pid}: cpu ${b.cpuSeconds.toFixed(2)} s (${b.cpuSecondsPerMillion.toFixed(2)} s per million messages), RSS ${mb(b.rssStartBytes)} -> ${mb(b.rssEndBytes)}, peak ${mb(b.rssPeakBytes)}`);
   }
-  L.push(`  bench     cpu ${r.benchCpuSeconds.toFixed(2)} s`);
+  L.push(`  bench     cpu ${r.benchCpuSeconds.toFixed(2)} s in ${r.wallSeconds.toFixed(2)} s (${((r.benchCpuSeconds / r.wallSeconds) * 100).toFixed(0)} % of one core)`);
   for (const e of r.errors) L.push(`  ERROR     ${e}`);
   return L.join('\n');
 }

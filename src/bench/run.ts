@@ -127,6 +127,8 @@ export interface RunResult {
   drain: { publish: PhaseRates; consume: PhaseRates } | null;
   broker: (ProcWindow & { cpuSecondsPerMillion: number }) | null;
   benchCpuSeconds: number;
+  /** Wall time of the whole run (connect to close), the denominator for the bench's CPU share. */
+  wallSeconds: number;
   errors: string[];
 }
 
@@ -200,6 +202,7 @@ export async function runThroughput(o: BenchOptions, progress: Progress, interru
 
   const sampler = o.brokerPid > 0 ? new ProcSampler(o.brokerPid) : null;
   const cpu0 = process.cpuUsage();
+  const wall0 = performance.now();
   let setup: AmqpClient | null = null;
   const producers: BenchClient[] = [];
   const consumers: BenchClient[] = [];
@@ -396,6 +399,7 @@ export async function runThroughput(o: BenchOptions, progress: Progress, interru
     drain,
     broker: brokerWindow ? { ...brokerWindow, cpuSecondsPerMillion: denom > 0 ? (brokerWindow.cpuSeconds / denom) * 1e6 : NaN } : null,
     benchCpuSeconds: (cpu.user + cpu.system) / 1e6,
+    wallSeconds: (performance.now() - wall0) / 1000,
     errors,
   };
 }

@@ -61,8 +61,8 @@ function caseTable(c: Case, aggs: Aggregate[]): string {
   if (c.kind === 'throughput') {
     const r = ratioCols(c, aggs, 'rate');
     return table(
-      ['broker', 'runs', 'received msg/s', 'sent msg/s', ...r.head, 'p50 ms', 'p99 ms', 'p99.9 ms', 'broker CPU s / M msgs', 'broker peak RSS MiB', 'lost', 'dup', 'errors'],
-      aggs.map((a) => [label(a, c), runsCell(a), cell(a.medians.rate ?? NaN), cell(a.medians.sentRate ?? NaN), ...r.cells(a), cell(a.medians.p50 ?? NaN, 2), cell(a.medians.p99 ?? NaN, 2), cell(a.medians.p999 ?? NaN, 2), cell(a.medians.cpuPerMillion ?? NaN, 1), cell(a.medians.rssPeakMiB ?? NaN), lossCell(a), dupCell(a), errCell(a)]),
+      ['broker', 'runs', 'received msg/s', 'sent msg/s', ...r.head, 'p50 ms', 'p99 ms', 'p99.9 ms', 'broker CPU s / M msgs', 'broker peak RSS MiB', 'bench CPU %', 'lost', 'dup', 'errors'],
+      aggs.map((a) => [label(a, c), runsCell(a), cell(a.medians.rate ?? NaN), cell(a.medians.sentRate ?? NaN), ...r.cells(a), cell(a.medians.p50 ?? NaN, 2), cell(a.medians.p99 ?? NaN, 2), cell(a.medians.p999 ?? NaN, 2), cell(a.medians.cpuPerMillion ?? NaN, 1), cell(a.medians.rssPeakMiB ?? NaN), cell(a.medians.benchCpuPct ?? NaN), lossCell(a), dupCell(a), errCell(a)]),
     );
   }
   if (c.kind === 'latency') {
@@ -150,6 +150,7 @@ export function render(r: Report): string {
   L.push('- msg/s received is deliveries per second (a fan-out to 16 consumers counts 16 per message), measured from the end of the warm-up to the last delivery.');
   L.push('- Latency is end to end: producer timestamp in the body to the consumer\'s socket read, same clock.');
   L.push("- Broker CPU s / M msgs: the broker process's utime+stime (/proc/<pid>/stat) over the measured window, per million deliveries (per million publishes when nothing is consumed). Peak RSS: VmRSS sampled every 200 ms.");
+  L.push("- bench CPU %: the load generator's CPU time over its whole run (connect to close) as a share of one core; well below 100 % means the generator was not the limit.");
   L.push('- Wharf runs with its defaults (fsync before confirm) except the rows marked "confirm after write" (`--fsync false`).');
   L.push('- Ratios are Wharf/peer on the medians; for throughput higher is better, for latency and memory lower is better.');
   L.push('- Scenario 6 runs first. Its RSS per connection is the largest over the runs (the first, cold run: later runs reuse memory the previous connections freed); connect time is the median. A garbage-collected broker (Node.js, the JVM) may even shrink while connections open; a value near or below zero means the growth was below what RSS can resolve at that connection count.');

@@ -55,6 +55,8 @@ export function extract(c: Case, doc: Json): Pick<RunRecord, 'metrics' | 'lost' 
     cpuPerMillion: num(broker.cpuSecondsPerMillion),
     rssPeakMiB: num(broker.rssPeakBytes) / 2 ** 20,
     benchCpuSeconds: num(doc.benchCpuSeconds),
+    // The load generator's CPU share over the whole run: near 100 % it may be the bottleneck.
+    benchCpuPct: (num(doc.benchCpuSeconds) / num(doc.wallSeconds)) * 100,
   };
   const drain = obj(doc.drain);
   if (c.kind === 'drain') {
