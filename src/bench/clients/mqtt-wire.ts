@@ -2,27 +2,13 @@
  * MQTT 3.1.1 / 5.0 encoding helpers shared by the bench client and the null sink.
  * MQTT 3.1.1 §2.2 fixed header, §2.2.3 remaining length; MQTT 5.0 §2.2.2.
  */
+import { varIntSize, writeVarInt } from '../../codecs/mqtt/varint.js';
 
 export const PUBLISH = 3;
 export const PUBACK = 4;
 export const PUBREC = 5;
 export const PUBREL = 6;
 export const PUBCOMP = 7;
-
-/** Bytes needed for a remaining-length value (1..4). */
-export function varintSize(n: number): number {
-  return n < 128 ? 1 : n < 16384 ? 2 : n < 2097152 ? 3 : 4;
-}
-
-export function writeVarint(b: Buffer, off: number, n: number): number {
-  do {
-    let d = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) d |= 128;
-    b[off++] = d;
-  } while (n > 0);
-  return off;
-}
 
 /**
  * Decode a variable byte integer at `off`. Returns the value and sets `lastVarintEnd`,
@@ -48,9 +34,9 @@ export function readVarint(b: Buffer, off: number, limit: number): number {
 
 /** Packet with fixed header `first` and the given variable part. */
 export function packet(first: number, body: Buffer): Buffer {
-  const b = Buffer.allocUnsafe(1 + varintSize(body.length) + body.length);
+  const b = Buffer.allocUnsafe(1 + varIntSize(body.length) + body.length);
   b[0] = first;
-  const off = writeVarint(b, 1, body.length);
+  const off = writeVarInt(b, 1, body.length);
   body.copy(b, off);
   return b;
 }
@@ -92,10 +78,10 @@ export function publishTemplate(version: 4 | 5, topic: string, qos: number, body
   const t = str(topic);
   const varLen = t.length + (qos > 0 ? 2 : 0) + (version === 5 ? 1 : 0);
   const rl = varLen + body.length;
-  const head = 1 + varintSize(rl);
+  const head = 1 + varIntSize(rl);
   const b = Buffer.alloc(head + rl);
   b[0] = 0x30 | (qos << 1);
-  writeVarint(b, 1, rl);
+  writeVarInt(b, 1, rl);
   t.copy(b, head);
   let off = head + t.length;
   const pidOffset = qos > 0 ? off : -1;

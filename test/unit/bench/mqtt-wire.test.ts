@@ -9,9 +9,8 @@ import {
   readVarint,
   subscribePacket,
   tagOfPid,
-  varintSize,
-  writeVarint,
 } from '../../../src/bench/clients/mqtt-wire.js';
+import { varIntSize as varintSize, writeVarInt as writeVarint } from '../../../src/codecs/mqtt/varint.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
