@@ -29,7 +29,6 @@ const OUR_FRAME_MAX = 131072;
 export class AmqpClient extends BaseClient implements BenchClient {
   private frameMax = OUR_FRAME_MAX;
   private template: PublishTemplate | null = null;
-  private confirms: ConfirmWindow | null = null;
   private blocked = false;
   private seq = 0;
   // delivery state (consumer)
@@ -112,13 +111,8 @@ export class AmqpClient extends BaseClient implements BenchClient {
     this.template = publishTemplate(CH, exchange, rk, makeBody(cfg.size, cfg.producerId), cfg.persistent, this.frameMax);
   }
 
-  room(): number {
-    if (this.blocked || this.socketFull() || this.error) return 0;
-    return this.confirms === null ? 1 << 30 : this.confirms.room();
-  }
-
-  inflight(): number {
-    return this.confirms === null ? 0 : this.confirms.inflight;
+  protected override pausedByBroker(): boolean {
+    return this.blocked;
   }
 
   publish(n: number): void {

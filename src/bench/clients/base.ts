@@ -21,11 +21,28 @@ export abstract class BaseClient {
   private errorCb: ((err: Error) => void) | null = null;
   protected closing = false;
   private closedPromise: Promise<void> | null = null;
+  /** Publisher confirm / receipt / QoS>0 window; null when publishing unconfirmed. */
+  protected confirms: ConfirmWindow | null = null;
 
   constructor(
     readonly host: string,
     readonly port: number,
   ) {}
+
+  /** How many more messages may be published now (0 while the socket or the window is full). */
+  room(): number {
+    if (this.pausedByBroker() || this.socketFull() || this.error) return 0;
+    return this.confirms === null ? 1 << 30 : this.confirms.room();
+  }
+
+  inflight(): number {
+    return this.confirms === null ? 0 : this.confirms.inflight;
+  }
+
+  /** The broker asked us to stop publishing (AMQP connection.blocked). */
+  protected pausedByBroker(): boolean {
+    return false;
+  }
 
   /** Consume whole frames from `buf`; return the number of bytes used. */
   protected abstract parse(buf: Buffer, now: number): number;

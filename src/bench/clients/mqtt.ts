@@ -34,7 +34,6 @@ const CONNACK_CODES: Record<number, string> = {
  */
 export class MqttClient extends BaseClient implements BenchClient {
   private template: MqttPublishTemplate | null = null;
-  private confirms: ConfirmWindow | null = null;
   private seq = 0;
   /** The server's Receive Maximum (MQTT 5 CONNACK property 0x21): QoS > 0 publishes in flight. */
   private receiveMax = 65535;
@@ -64,15 +63,6 @@ export class MqttClient extends BaseClient implements BenchClient {
     // [MQTT-3.3.4-7]: never more unacknowledged QoS > 0 PUBLISHes than the server's Receive Maximum.
     if (cfg.qos > 0) this.confirms = new ConfirmWindow(Math.min(cfg.confirmWindow || 1000, 65534, this.receiveMax));
     this.template = publishTemplate(this.version, slashed(cfg.destination), cfg.qos, makeBody(cfg.size, cfg.producerId));
-  }
-
-  room(): number {
-    if (this.socketFull() || this.error) return 0;
-    return this.confirms === null ? 1 << 30 : this.confirms.room();
-  }
-
-  inflight(): number {
-    return this.confirms === null ? 0 : this.confirms.inflight;
   }
 
   publish(n: number): void {

@@ -23,7 +23,6 @@ const ACK_END = Buffer.from('\n\n\0', 'latin1');
  */
 export class StompClient extends BaseClient implements BenchClient {
   private template: StompSendTemplate | null = null;
-  private confirms: ConfirmWindow | null = null;
   private seq = 0;
   private sink: DeliverySink | null = null;
   private readonly fields = new BodyFields();
@@ -53,15 +52,6 @@ export class StompClient extends BaseClient implements BenchClient {
     const dest = `${d.kind === 'queue' ? '/queue/' : '/topic/'}${dotted(d)}`;
     if (cfg.confirmWindow > 0) this.confirms = new ConfirmWindow(cfg.confirmWindow);
     this.template = sendTemplate(dest, makeBody(cfg.size, cfg.producerId), cfg.persistent, cfg.confirmWindow > 0);
-  }
-
-  room(): number {
-    if (this.socketFull() || this.error) return 0;
-    return this.confirms === null ? 1 << 30 : this.confirms.room();
-  }
-
-  inflight(): number {
-    return this.confirms === null ? 0 : this.confirms.inflight;
   }
 
   publish(n: number): void {
