@@ -18,6 +18,7 @@ import {
   ReasonCode,
   type AckPacket,
   type MqttProperties,
+  type ProtocolLevel,
   type QoS,
 } from '../../codecs/mqtt/index.js';
 import type { Consumer, ConsumerSink, Delivery, QueueDeliveryTag } from '../../core/api.js';
@@ -44,6 +45,38 @@ export interface PendingRetained {
 }
 
 const ACK: { readonly kind: 'ack' } = Object.freeze({ kind: 'ack' });
+
+function isEmpty(props: MqttProperties): boolean {
+  for (const _ in props) return false;
+  return true;
+}
+
+/**
+ * The last QoS 0 PUBLISH encoded without properties. A fan-out delivers one message to
+ * every subscriber's session in a row, and without a packet id or properties the packet
+ * is the same bytes for each: encode once, write the same buffer to every socket
+ * (writes never modify it). Keyed by the body buffer's identity (one message, one body),
+ * topic, protocol level and retain flag.
+ */
+const lastQos0: { body: Buffer | undefined; topic: string; level: number; retain: boolean; packet: Buffer | undefined } = {
+  body: undefined,
+  topic: '',
+  level: 0,
+  retain: false,
+  packet: undefined,
+};
+
+function sharedQos0Publish(level: ProtocolLevel, topic: string, retain: boolean, body: Buffer): Buffer {
+  const last = lastQos0;
+  if (last.packet !== undefined && last.body === body && last.topic === topic && last.level === level && last.retain === retain) return last.packet;
+  const packet = encodePublish(level, topic, 0, false, retain, 0, undefined, body);
+  last.body = body;
+  last.topic = topic;
+  last.level = level;
+  last.retain = retain;
+  last.packet = packet;
+  return packet;
+}
 const NO_TAG = 0 as QueueDeliveryTag;
 
 class QueueSink implements ConsumerSink {
@@ -227,6 +260,12 @@ export class Outbound {
         this.aliases.set(topic, a);
         props.topicAlias = a;
       }
+    }
+    if (qos === 0 && (props === undefined || isEmpty(props))) {
+      c.send(sharedQos0Publish(c.level, wireTopic, retain, body));
+      if (body.length > PUBLISH_INLINE_MAX) c.send(body);
+      this.settle(queue, tag);
+      return;
     }
     const packetId = qos > 0 ? this.allocatePacketId(messageId) : 0;
     // DUP only on a resend of a QoS > 0 message [MQTT-3.3.1-3].

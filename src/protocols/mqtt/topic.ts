@@ -29,8 +29,28 @@ export function swapSeparators(s: string): string {
   return out;
 }
 
-export const topicToRoutingKey = swapSeparators;
-export const routingKeyToTopic = swapSeparators;
+/**
+ * The swap, remembered. Every PUBLISH maps its topic and every delivery maps the routing
+ * key back, and a fan-out hands one routing key to each subscriber's session; swapping
+ * allocated a new string each time (docs/performance.md). Since the swap is its own
+ * inverse, one map serves both directions. Bounded: cleared when full, so a stream of
+ * one-off topics costs one swap each, as without the map.
+ */
+const swapped = new Map<string, string>();
+const SWAPPED_MAX = 4096;
+
+function swapSeparatorsRemembered(s: string): string {
+  let out = swapped.get(s);
+  if (out === undefined) {
+    if (swapped.size >= SWAPPED_MAX) swapped.clear();
+    out = swapSeparators(s);
+    swapped.set(s, out);
+  }
+  return out;
+}
+
+export const topicToRoutingKey = swapSeparatorsRemembered;
+export const routingKeyToTopic = swapSeparatorsRemembered;
 
 /** MQTT filter -> topic-exchange binding key: swap separators, `+` -> `*`. */
 export function filterToBindingKey(filter: string): string {
