@@ -100,6 +100,7 @@ export class MqttConnection implements SessionOwner {
       return;
     }
     this.inbound.endOfChunk();
+    this.outbound.endOfChunk();
   }
 
   private handle(p: MqttPacket): void {

@@ -108,6 +108,8 @@ export class Outbound {
   private readonly sharedConsumers = new Map<string, Consumer>();
   private readonly pendingRetained: PendingRetained[] = [];
   private consumerSeq = 0;
+  /** Acknowledgements in the chunk being handled freed window: dispatch once at its end. */
+  private pumpDue = false;
 
   constructor(private readonly c: MqttConnection) {}
 
@@ -277,18 +279,19 @@ export class Outbound {
 
   private allocatePacketId(messageId: MessageId | undefined): number {
     const s = this.session;
-    if (messageId !== undefined) {
+    // A message that was in flight when the last connection ended goes out again with
+    // the same packet id (close() wrote those down).
+    if (messageId !== undefined && s.packetIdByMessage.size > 0) {
       const prev = s.packetIdByMessage.get(messageId);
-      if (prev !== undefined && !this.inflight.has(prev) && !s.outboundPubrel.has(prev)) return prev;
+      if (prev !== undefined) {
+        s.packetIdByMessage.delete(messageId);
+        if (!this.inflight.has(prev) && !s.outboundPubrel.has(prev)) return prev;
+      }
     }
-    // Ids of messages that left the queue another way (expired, purged) are never removed
-    // by an ack; keep the map bounded.
-    if (s.packetIdByMessage.size > 65_535) s.packetIdByMessage.clear();
     for (let i = 0; i < 65_535; i++) {
       this.nextPacketId = (this.nextPacketId % 65_535) + 1;
       const id = this.nextPacketId;
       if (this.inflight.has(id) || s.outboundPubrel.has(id)) continue;
-      if (messageId !== undefined) s.packetIdByMessage.set(messageId, id);
       return id;
     }
     throw new Error('no free packet identifier'); // unreachable: the window is below 65535
@@ -305,7 +308,6 @@ export class Outbound {
   }
 
   private finish(e: InFlight): void {
-    if (e.messageId !== undefined) this.c.session?.packetIdByMessage.delete(e.messageId);
     this.settle(e.queue, e.tag);
   }
 
@@ -315,7 +317,7 @@ export class Outbound {
     if (e === undefined || e.qos !== 1) return; // unknown id: nothing to do
     this.inflight.delete(p.packetId);
     this.finish(e);
-    this.pump();
+    this.pumpDue = true;
   }
 
   /** PUBREC (QoS 2 step 1, §4.3.3): settle, then owe PUBREL until PUBCOMP. */
@@ -331,7 +333,7 @@ export class Outbound {
     this.finish(e);
     if (p.reasonCode >= 0x80) {
       // [MQTT-4.3.3-4] a failure PUBREC ends the exchange; the id is free again.
-      this.pump();
+      this.pumpDue = true;
       return;
     }
     this.session.outboundPubrel.add(p.packetId);
@@ -340,7 +342,18 @@ export class Outbound {
 
   /** PUBCOMP (QoS 2 step 2): the packet id is free. */
   onPubcomp(p: AckPacket): void {
-    if (this.c.session?.outboundPubrel.delete(p.packetId)) this.pump();
+    if (this.c.session?.outboundPubrel.delete(p.packetId)) this.pumpDue = true;
+  }
+
+  /**
+   * The received chunk is handled. Acknowledgements in it freed window: resume the
+   * queues once here rather than once per PUBACK, so a chunk of acks becomes one
+   * dispatch pass and one batch of writes.
+   */
+  endOfChunk(): void {
+    if (!this.pumpDue) return;
+    this.pumpDue = false;
+    this.pump();
   }
 
   onDrain(): void {
@@ -367,7 +380,12 @@ export class Outbound {
     this.sharedConsumers.clear();
     this.pendingRetained.length = 0;
     const byQueue = new Map<string, QueueDeliveryTag[]>();
-    for (const e of this.inflight.values()) {
+    const packetIds = this.c.session?.packetIdByMessage;
+    for (const [packetId, e] of this.inflight) {
+      // [MQTT-4.4.0-1]: on the session's next connection this message goes out again
+      // with the same packet id (allocatePacketId reads this). Written here, not per
+      // delivery: only messages in flight at the end need it.
+      if (e.messageId !== undefined && packetIds !== undefined && packetIds.size < 65_535) packetIds.set(e.messageId, packetId);
       if (e.queue === undefined) continue;
       let tags = byQueue.get(e.queue);
       if (tags === undefined) byQueue.set(e.queue, (tags = []));

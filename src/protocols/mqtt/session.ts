@@ -73,7 +73,7 @@ export class Session {
   readonly inboundQos2 = new Set<number>();
   /** Outbound QoS 2 packet ids whose PUBREC arrived: we owe PUBREL until PUBCOMP. */
   readonly outboundPubrel = new Set<number>();
-  /** Packet id given to an in-flight message, so a redelivery reuses it ([MQTT-4.4.0-1]). */
+  /** Packet ids of messages in flight when the last connection ended, so their redelivery reuses them ([MQTT-4.4.0-1]). */
   readonly packetIdByMessage = new Map<MessageId, number>();
   owner: SessionOwner | undefined;
   principal: Principal | undefined;
