@@ -7,6 +7,7 @@
 import type { Broker, ConnectionId, Delivery, Logger, Principal, VirtualHost } from '../../core/api.js';
 import type { ByteStream } from '../../transport/byte-stream.js';
 import type { ProtocolContext } from '../context.js';
+import { liveConnectionsFor, type LiveConnection, type LiveConnections } from '../live-connections.js';
 import { StompDecoder, StompFrameError } from '../../codecs/stomp/decoder.js';
 import { encodeFrame, HEARTBEAT } from '../../codecs/stomp/encoder.js';
 import type { StompFrame, StompVersion } from '../../codecs/stomp/frame.js';
@@ -20,6 +21,7 @@ import { appendPropertyHeaders } from './message-adapter.js';
 import { dispatch } from './handlers/dispatch.js';
 import type { TxOp } from './handlers/transaction.js';
 import { TempDestinations } from './temp-destinations.js';
+import { destinationOf } from './destination.js';
 import { endSubscription } from './handlers/subscribe.js';
 import { leaveGroup } from './exclusive-consumers.js';
 
@@ -35,6 +37,19 @@ function newConnectionId(broker: Broker): ConnectionId {
   return broker.newConnectionId?.() ?? (nextConnectionNumber++ as ConnectionId);
 }
 
+const liveRegistries = new WeakMap<ProtocolContext<unknown>, LiveConnections<StompConnection>>();
+
+/**
+ * Connections that wrote during this tick: one process.nextTick uncorks them all, instead
+ * of a bound uncork function per connection (memory on idle connections).
+ */
+let corkedConnections: StompConnection[] = [];
+function uncorkAll(): void {
+  const list = corkedConnections;
+  corkedConnections = [];
+  for (const c of list) c.uncorkNow();
+}
+
 interface PendingReceipt {
   /** undefined: no RECEIPT to write, only the close (DISCONNECT without receipt). */
   readonly id: string | undefined;
@@ -43,9 +58,13 @@ interface PendingReceipt {
   readonly thenClose: boolean;
 }
 
-export class StompConnection implements SubscriptionOwner {
+/*
+ * Memory per idle connection (docs/performance.md): the logger with this connection's
+ * bindings, the Maps and the temp-destination table are created on first use.
+ */
+export class StompConnection implements SubscriptionOwner, LiveConnection {
   readonly id: ConnectionId;
-  readonly log: Logger;
+  private connectionLog: Logger | undefined;
   readonly limits: StompLimits;
   readonly decoder: StompDecoder;
   state: State = 'awaiting-connect';
@@ -56,27 +75,23 @@ export class StompConnection implements SubscriptionOwner {
   /** CONNECT `client-id` (ActiveMQ durable subscriptions). */
   clientId: string | undefined;
 
-  readonly subscriptions = new Map<string, Subscription>();
-  readonly subscriptionsByNum = new Map<number, Subscription>();
+  private subs: Map<string, Subscription> | undefined;
+  private subsByNum: Map<number, Subscription> | undefined;
   nextSubscriptionNum = 1;
-  readonly transactions = new Map<string, TxOp[]>();
+  private txs: Map<string, TxOp[]> | undefined;
   /** Body bytes held by open transactions (bounded by limits.maxTransactionBytes). */
   transactionBytes = 0;
-  readonly temp: TempDestinations;
+  private tempDestinations: TempDestinations | undefined;
 
   private deliverySeq = 0;
   private corked = false;
-  private readonly uncorkNow = (): void => {
-    this.corked = false;
-    this.stream.uncork();
-  };
   private receipts: PendingReceipt[] = [];
   private heartbeat: Heartbeat | undefined;
   private connectTimer: NodeJS.Timeout | undefined;
   private closeTimer: NodeJS.Timeout | undefined;
   /** Reading stopped: a resource alarm is active and this connection publishes. */
   private blocked = false;
-  private readonly unlisten: Array<() => void> = [];
+  private readonly live: LiveConnections<StompConnection>;
 
   constructor(
     readonly stream: ByteStream,
@@ -84,7 +99,6 @@ export class StompConnection implements SubscriptionOwner {
   ) {
     this.limits = ctx.limits;
     this.id = newConnectionId(ctx.broker);
-    this.log = ctx.log.child({ protocol: 'stomp', connection: this.id, peer: `${stream.remoteAddress}:${stream.remotePort}` });
     // Before CONNECT: one small frame only (DESIGN §5 pre-authentication budget).
     this.decoder = new StompDecoder({
       maxCommandLength: this.limits.maxCommandLength,
@@ -93,17 +107,49 @@ export class StompConnection implements SubscriptionOwner {
       maxBodySize: this.limits.maxConnectFrameSize,
       maxFrameSize: this.limits.maxConnectFrameSize,
     });
-    this.temp = new TempDestinations(this);
     stream.onData((chunk) => this.onData(chunk));
     stream.onDrain(() => this.resumeConsumers());
     stream.onClose(() => this.onClosed());
-    this.unlisten.push(ctx.onShutdown(() => this.fail({ summary: 'Server shutdown', detail: 'the server is shutting down', unexpected: false })));
+    this.live = liveConnectionsFor(liveRegistries, ctx);
+    this.live.add(this);
     this.connectTimer = setTimeout(() => {
       if (this.state === 'awaiting-connect') {
         this.fail({ summary: 'Connection timeout', detail: `no CONNECT frame within ${this.limits.connectTimeoutMs} ms`, unexpected: false });
       }
     }, this.limits.connectTimeoutMs);
     this.connectTimer.unref();
+  }
+
+  /** This connection's logger (its id and peer bound), created by the first log call. */
+  get log(): Logger {
+    return (this.connectionLog ??= this.ctx.log.child({ protocol: 'stomp', connection: this.id, peer: `${this.stream.remoteAddress}:${this.stream.remotePort}` }));
+  }
+
+  /** Subscriptions by client id (created by the first SUBSCRIBE). */
+  get subscriptions(): Map<string, Subscription> {
+    return (this.subs ??= new Map());
+  }
+
+  /** Subscriptions by our number, the first part of a message-id / ack id. */
+  get subscriptionsByNum(): Map<number, Subscription> {
+    return (this.subsByNum ??= new Map());
+  }
+
+  /** Open transactions (created by the first BEGIN). */
+  get transactions(): Map<string, TxOp[]> {
+    return (this.txs ??= new Map());
+  }
+
+  get temp(): TempDestinations {
+    return (this.tempDestinations ??= new TempDestinations(this));
+  }
+
+  onServerShutdown(): void {
+    this.fail({ summary: 'Server shutdown', detail: 'the server is shutting down', unexpected: false });
+  }
+
+  onAlarmChange(active: boolean): void {
+    if (!active && this.blocked) this.unblock();
   }
 
   // ---- input ---------------------------------------------------------------
@@ -172,12 +218,7 @@ export class StompConnection implements SubscriptionOwner {
     this.connectTimer = undefined;
     this.heartbeat = heartbeat;
     heartbeat?.start();
-    const alarms = this.ctx.broker.alarms;
-    this.unlisten.push(
-      alarms.onChange((active) => {
-        if (!active && this.blocked) this.unblock();
-      }),
-    );
+    this.live.watchAlarms(this);
   }
 
   /** A SEND arrived while a resource alarm is active: stop reading this publisher. */
@@ -206,10 +247,17 @@ export class StompConnection implements SubscriptionOwner {
     if (!this.corked) {
       this.corked = true;
       this.stream.cork();
-      process.nextTick(this.uncorkNow);
+      if (corkedConnections.push(this) === 1) process.nextTick(uncorkAll);
     }
     this.stream.write(bytes);
     this.heartbeat?.noteWrite();
+  }
+
+  /** End this tick's write batch (also called early, before end()). */
+  uncorkNow(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    this.stream.uncork();
   }
 
   sendHeartbeat(): void {
@@ -290,7 +338,8 @@ export class StompConnection implements SubscriptionOwner {
     const seq = ++this.deliverySeq;
     const ackId = sub.num + '-' + seq;
     const m = d.message;
-    const headers = ['subscription', sub.id, 'destination', this.temp.displayDestination(m.exchange, m.routingKey), 'message-id', ackId];
+    const dest = this.tempDestinations?.displayDestination(m.exchange, m.routingKey) ?? destinationOf(m.exchange, m.routingKey);
+    const headers = ['subscription', sub.id, 'destination', dest, 'message-id', ackId];
     if (sub.ackMode !== 'auto') {
       sub.unacked.set(seq, d.tag);
       // STOMP 1.2 "MESSAGE": an `ack` header when the subscription needs acknowledgements.
@@ -316,14 +365,14 @@ export class StompConnection implements SubscriptionOwner {
         // The queue is gone, and its messages with it.
       }
     }
-    this.subscriptions.delete(sub.id);
-    this.subscriptionsByNum.delete(sub.num);
+    this.subs?.delete(sub.id);
+    this.subsByNum?.delete(sub.num);
     leaveGroup(this.vhost, sub);
     this.fail({ summary: 'Subscription cancelled', detail: `subscription '${sub.id}' on ${sub.destination} was cancelled by the broker: ${reason}`, unexpected: false });
   }
 
   resumeConsumers(): void {
-    for (const sub of this.subscriptions.values()) sub.consumer?.resume();
+    if (this.subs !== undefined) for (const sub of this.subs.values()) sub.consumer?.resume();
   }
 
   // ---- teardown ------------------------------------------------------------
@@ -335,23 +384,25 @@ export class StompConnection implements SubscriptionOwner {
     this.heartbeat?.stop();
     if (this.connectTimer !== undefined) clearTimeout(this.connectTimer);
     if (this.closeTimer !== undefined) clearTimeout(this.closeTimer);
-    for (const u of this.unlisten) u();
-    this.unlisten.length = 0;
+    this.live.remove(this);
     if (!wasConnected) return;
     // Cancel every consumer first so requeued messages are not offered back to them,
     // then return unacknowledged deliveries, then drop exclusive queues. Marked closed
     // first so no subscription of this connection is promoted as an exclusive standby.
-    for (const sub of this.subscriptions.values()) sub.closed = true;
-    for (const sub of this.subscriptions.values()) {
-      try {
-        endSubscription(this, sub, { deleteDurable: false, onClose: true });
-      } catch (e) {
-        this.log.warn({ err: e, subscription: sub.id }, 'error ending subscription on close');
+    const subs = this.subs;
+    if (subs !== undefined) {
+      for (const sub of subs.values()) sub.closed = true;
+      for (const sub of subs.values()) {
+        try {
+          endSubscription(this, sub, { deleteDurable: false, onClose: true });
+        } catch (e) {
+          this.log.warn({ err: e, subscription: sub.id }, 'error ending subscription on close');
+        }
       }
     }
-    this.subscriptions.clear();
-    this.subscriptionsByNum.clear();
-    this.transactions.clear();
+    this.subs?.clear();
+    this.subsByNum?.clear();
+    this.txs?.clear();
     try {
       this.vhost.connectionClosed(this.id);
     } catch (e) {
