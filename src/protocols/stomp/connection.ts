@@ -8,6 +8,7 @@ import type { Broker, ConnectionId, Delivery, Logger, Principal, VirtualHost } f
 import type { ByteStream } from '../../transport/byte-stream.js';
 import type { ProtocolContext } from '../context.js';
 import { liveConnectionsFor, type LiveConnection, type LiveConnections } from '../live-connections.js';
+import { ConnectionLog, type LogBindingsSource } from '../connection-log.js';
 import { StompDecoder, StompFrameError } from '../../codecs/stomp/decoder.js';
 import { encodeFrame, HEARTBEAT } from '../../codecs/stomp/encoder.js';
 import type { StompFrame, StompVersion } from '../../codecs/stomp/frame.js';
@@ -59,12 +60,11 @@ interface PendingReceipt {
 }
 
 /*
- * Memory per idle connection (docs/performance.md): the logger with this connection's
- * bindings, the Maps and the temp-destination table are created on first use.
+ * Memory per idle connection (docs/performance.md): no child logger is kept, and the
+ * Maps and the temp-destination table are created on first use.
  */
-export class StompConnection implements SubscriptionOwner, LiveConnection {
+export class StompConnection implements SubscriptionOwner, LiveConnection, LogBindingsSource {
   readonly id: ConnectionId;
-  private connectionLog: Logger | undefined;
   readonly limits: StompLimits;
   readonly decoder: StompDecoder;
   state: State = 'awaiting-connect';
@@ -120,9 +120,13 @@ export class StompConnection implements SubscriptionOwner, LiveConnection {
     this.connectTimer.unref();
   }
 
-  /** This connection's logger (its id and peer bound), created by the first log call. */
+  /** This connection's logger: its id and peer bound (no child logger kept per connection). */
   get log(): Logger {
-    return (this.connectionLog ??= this.ctx.log.child({ protocol: 'stomp', connection: this.id, peer: `${this.stream.remoteAddress}:${this.stream.remotePort}` }));
+    return new ConnectionLog(this.ctx.log, this);
+  }
+
+  logBindings(): object {
+    return { protocol: 'stomp', connection: this.id, peer: `${this.stream.remoteAddress}:${this.stream.remotePort}` };
   }
 
   /** Subscriptions by client id (created by the first SUBSCRIBE). */
