@@ -52,9 +52,10 @@ const liveRegistries = new WeakMap<ProtocolContext<unknown>, LiveConnections<Amq
 /**
  * Output chunk of the encoder until the first channel opens: the handshake frames
  * (connection.start is the largest, well under 1 KiB) fit, and a chunk this small comes
- * from Node's shared buffer pool. A connection that never opens a channel so holds no
- * 64 KiB chunk of its own (memory per idle connection, docs/performance.md); the first
- * channel.open switches to the full-size encoder.
+ * from Node's shared buffer pool. Until then the encoder is also dropped after each
+ * flush, so a connection that never opens a channel holds no output chunk at all
+ * (memory per idle connection, docs/performance.md). From the first channel.open on,
+ * one full-size (64 KiB) encoder is kept and reused, as on the hot path before.
  */
 const HANDSHAKE_CHUNK = 1024;
 
@@ -80,7 +81,7 @@ export class AmqpConnection implements LiveConnection, LogBindingsSource {
   readonly id: ConnectionId;
   readonly broker: Broker;
   readonly limits: Amqp091Limits;
-  encoder: FrameEncoder;
+  private enc: FrameEncoder | undefined;
   private fullSizeEncoder = false;
   private readonly parser = new FrameParser(FRAME_MIN_SIZE);
   private state = State.Header;
@@ -134,7 +135,6 @@ export class AmqpConnection implements LiveConnection, LogBindingsSource {
     this.limits = ctx.limits;
     this.id = ctx.broker.newConnectionId?.() ?? (fallbackConnectionId++ as ConnectionId);
     this.maxMessageSize = ctx.limits.maxMessageSize || ctx.broker.limits?.maxMessageSize || DEFAULT_MAX_MESSAGE_SIZE;
-    this.encoder = new FrameEncoder(this.sink, HANDSHAKE_CHUNK);
     stream.onData((chunk) => this.onData(chunk));
     stream.onDrain(() => this.onDrain());
     stream.onClose(() => this.onStreamClosed());
@@ -184,23 +184,34 @@ export class AmqpConnection implements LiveConnection, LogBindingsSource {
     return this.encoder;
   }
 
+  /** The frame encoder (see HANDSHAKE_CHUNK for when it is created). */
+  get encoder(): FrameEncoder {
+    let e = this.enc;
+    if (e === undefined) {
+      e = this.enc = new FrameEncoder(this.sink, this.fullSizeEncoder ? undefined : HANDSHAKE_CHUNK);
+      e.frameMax = this.frameMax;
+    }
+    return e;
+  }
+
   /** Hand this turn's frames to the stream and end the write batch (also called early). */
   flushNow(): void {
     if (!this.corked) return;
-    this.encoder.flush();
+    const e = this.enc;
+    e?.flush();
     this.corked = false;
     this.stream.uncork();
+    // Before the first channel: nothing is pending now, let the chunk go (HANDSHAKE_CHUNK).
+    if (!this.fullSizeEncoder && e !== undefined && !e.broken) this.enc = undefined;
   }
 
-  /** The first channel: from now on frames go into full-size chunks (see HANDSHAKE_CHUNK). */
+  /** The first channel: from now on frames go into one kept full-size encoder (see HANDSHAKE_CHUNK). */
   private useFullSizeEncoder(): void {
-    if (this.fullSizeEncoder || this.encoder.broken) return;
+    if (this.fullSizeEncoder || this.enc?.broken === true) return;
     this.fullSizeEncoder = true;
     // Frames already encoded go to the stream first, in order (it is corked this turn).
-    this.encoder.flush();
-    const e = new FrameEncoder(this.sink);
-    e.frameMax = this.encoder.frameMax;
-    this.encoder = e;
+    this.enc?.flush();
+    this.enc = undefined;
   }
 
   private onDrain(): void {
@@ -488,7 +499,7 @@ export class AmqpConnection implements LiveConnection, LogBindingsSource {
     // frame_max 0 ("no limit", only possible when limits.frameMax is 0) still gets a
     // hard cap: no frame needs to be larger than the largest message (DESIGN §5).
     this.parser.setFrameMax(m.frameMax !== 0 ? m.frameMax : Math.max(this.maxMessageSize, 1 << 20) + 8);
-    this.encoder.frameMax = m.frameMax;
+    if (this.enc !== undefined) this.enc.frameMax = m.frameMax;
     this.state = State.Opening;
     // Heartbeats off (0): no timer, and no state to keep either.
     if (m.heartbeat === 0) return;
