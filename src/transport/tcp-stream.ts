@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import type { ByteStream } from './byte-stream.js';
+import type { ByteStream, StreamHandler } from './byte-stream.js';
 
 /**
  * A protocol error must close one connection, never surface as an unhandled 'error'.
@@ -8,6 +8,23 @@ import type { ByteStream } from './byte-stream.js';
  */
 function destroyOnError(this: Socket): void {
   this.destroy();
+}
+
+/**
+ * Handlers given to attach(), by socket. The socket listeners below are shared by every
+ * socket (`this` is the socket) and find the handler here: an entry costs less than the
+ * three closures per connection that onData/onDrain/onClose need.
+ */
+const handlers = new WeakMap<Socket, StreamHandler>();
+
+function onSocketData(this: Socket, chunk: Buffer): void {
+  handlers.get(this)!.onStreamData(chunk);
+}
+function onSocketDrain(this: Socket): void {
+  handlers.get(this)!.onStreamDrain();
+}
+function onSocketClose(this: Socket, hadError: boolean): void {
+  handlers.get(this)!.onStreamClose(hadError);
 }
 
 /**
@@ -71,6 +88,14 @@ class SocketStream implements ByteStream {
     // socket is destroyed, before 'close' is emitted: either way the listener runs once.
     if (s.closed) queueMicrotask(() => listener(s.errored !== null));
     else s.on('close', listener);
+  }
+  attach(handler: StreamHandler): void {
+    const s = this.socket;
+    handlers.set(s, handler);
+    s.on('data', onSocketData);
+    s.on('drain', onSocketDrain);
+    if (s.closed) queueMicrotask(() => handler.onStreamClose(s.errored !== null));
+    else s.on('close', onSocketClose);
   }
 }
 

@@ -18,7 +18,7 @@ import {
   type MethodOf,
 } from '../../codecs/amqp091/index.js';
 import type { Broker, ConnectionId, Logger, Principal, User, VirtualHost } from '../../core/api.js';
-import type { ByteStream } from '../../transport/byte-stream.js';
+import type { ByteStream, StreamHandler } from '../../transport/byte-stream.js';
 import type { ProtocolContext } from '../context.js';
 import { ConnectionLog, type LogBindingsSource } from '../connection-log.js';
 import { liveConnectionsFor, type LiveConnection, type LiveConnections } from '../live-connections.js';
@@ -77,7 +77,7 @@ function flushAll(): void {
  * Memory per idle connection (docs/performance.md): no child logger is kept, Maps and
  * Sets are created on first use, heartbeat state only when heartbeats were negotiated.
  */
-export class AmqpConnection implements LiveConnection, LogBindingsSource {
+export class AmqpConnection implements LiveConnection, LogBindingsSource, StreamHandler {
   readonly id: ConnectionId;
   readonly broker: Broker;
   readonly limits: Amqp091Limits;
@@ -135,9 +135,12 @@ export class AmqpConnection implements LiveConnection, LogBindingsSource {
     this.limits = ctx.limits;
     this.id = ctx.broker.newConnectionId?.() ?? (fallbackConnectionId++ as ConnectionId);
     this.maxMessageSize = ctx.limits.maxMessageSize || ctx.broker.limits?.maxMessageSize || DEFAULT_MAX_MESSAGE_SIZE;
-    stream.onData((chunk) => this.onData(chunk));
-    stream.onDrain(() => this.onDrain());
-    stream.onClose(() => this.onStreamClosed());
+    if (stream.attach !== undefined) stream.attach(this);
+    else {
+      stream.onData((chunk) => this.onData(chunk));
+      stream.onDrain(() => this.onDrain());
+      stream.onClose(() => this.onStreamClosed());
+    }
     this.live = liveConnectionsFor(liveRegistries, ctx);
     this.live.add(this);
     this.handshakeTimer = setTimeout(() => this.handshakeTimedOut(), ctx.limits.handshakeTimeoutMs);
@@ -155,6 +158,18 @@ export class AmqpConnection implements LiveConnection, LogBindingsSource {
 
   private get channels(): ReadonlyMap<number, Channel> {
     return this.channelMap ?? NO_CHANNELS;
+  }
+
+  onStreamData(chunk: Buffer): void {
+    this.onData(chunk);
+  }
+
+  onStreamDrain(): void {
+    this.onDrain();
+  }
+
+  onStreamClose(): void {
+    this.onStreamClosed();
   }
 
   onServerShutdown(): void {

@@ -16,7 +16,7 @@ import {
   type WillMessage,
 } from '../../codecs/mqtt/index.js';
 import type { ConnectionId, Logger, Principal, VirtualHost } from '../../core/api.js';
-import type { ByteStream } from '../../transport/byte-stream.js';
+import type { ByteStream, StreamHandler } from '../../transport/byte-stream.js';
 import type { ProtocolContext } from '../context.js';
 import { liveConnectionsFor, type LiveConnection, type LiveConnections } from '../live-connections.js';
 import { handleConnect, refuseUnsupportedLevel } from './connect-handler.js';
@@ -51,7 +51,7 @@ function uncorkAll(): void {
  * Memory per idle connection (docs/performance.md): what only some connections use
  * (Maps, Sets, the publish-acknowledgement queue, alias tables) is created on first use.
  */
-export class MqttConnection implements SessionOwner, LiveConnection {
+export class MqttConnection implements SessionOwner, LiveConnection, StreamHandler {
   readonly decoder: MqttDecoder;
   readonly registry: SessionRegistry;
   readonly log: Logger;
@@ -95,9 +95,12 @@ export class MqttConnection implements SessionOwner, LiveConnection {
       maxFiltersPerPacket: ctx.limits.maxSubscriptionsPerClient,
     });
     this.outbound = new Outbound(this);
-    stream.onData((chunk) => this.onData(chunk));
-    stream.onDrain(() => this.outbound.onDrain());
-    stream.onClose(() => this.shutdown());
+    if (stream.attach !== undefined) stream.attach(this);
+    else {
+      stream.onData((chunk) => this.onData(chunk));
+      stream.onDrain(() => this.outbound.onDrain());
+      stream.onClose(() => this.shutdown());
+    }
     this.live = liveConnectionsFor(liveRegistries, ctx);
     this.live.add(this);
     // DESIGN §5: before authentication a connection gets a fixed time budget.
@@ -110,6 +113,18 @@ export class MqttConnection implements SessionOwner, LiveConnection {
   /** Acknowledgements of received PUBLISHes, in order; created by the first PUBLISH or PUBREL. */
   get inbound(): InboundPublishes {
     return (this.inboundPublishes ??= new InboundPublishes(this));
+  }
+
+  onStreamData(chunk: Buffer): void {
+    this.onData(chunk);
+  }
+
+  onStreamDrain(): void {
+    this.outbound.onDrain();
+  }
+
+  onStreamClose(): void {
+    this.shutdown();
   }
 
   onData(chunk: Buffer): void {

@@ -5,7 +5,7 @@
  * after sending an ERROR frame). Session logic lives in handlers/*.
  */
 import type { Broker, ConnectionId, Delivery, Logger, Principal, VirtualHost } from '../../core/api.js';
-import type { ByteStream } from '../../transport/byte-stream.js';
+import type { ByteStream, StreamHandler } from '../../transport/byte-stream.js';
 import type { ProtocolContext } from '../context.js';
 import { liveConnectionsFor, type LiveConnection, type LiveConnections } from '../live-connections.js';
 import { ConnectionLog, type LogBindingsSource } from '../connection-log.js';
@@ -63,7 +63,7 @@ interface PendingReceipt {
  * Memory per idle connection (docs/performance.md): no child logger is kept, and the
  * Maps and the temp-destination table are created on first use.
  */
-export class StompConnection implements SubscriptionOwner, LiveConnection, LogBindingsSource {
+export class StompConnection implements SubscriptionOwner, LiveConnection, LogBindingsSource, StreamHandler {
   readonly id: ConnectionId;
   readonly limits: StompLimits;
   readonly decoder: StompDecoder;
@@ -107,9 +107,12 @@ export class StompConnection implements SubscriptionOwner, LiveConnection, LogBi
       maxBodySize: this.limits.maxConnectFrameSize,
       maxFrameSize: this.limits.maxConnectFrameSize,
     });
-    stream.onData((chunk) => this.onData(chunk));
-    stream.onDrain(() => this.resumeConsumers());
-    stream.onClose(() => this.onClosed());
+    if (stream.attach !== undefined) stream.attach(this);
+    else {
+      stream.onData((chunk) => this.onData(chunk));
+      stream.onDrain(() => this.resumeConsumers());
+      stream.onClose(() => this.onClosed());
+    }
     this.live = liveConnectionsFor(liveRegistries, ctx);
     this.live.add(this);
     this.connectTimer = setTimeout(() => {
@@ -146,6 +149,18 @@ export class StompConnection implements SubscriptionOwner, LiveConnection, LogBi
 
   get temp(): TempDestinations {
     return (this.tempDestinations ??= new TempDestinations(this));
+  }
+
+  onStreamData(chunk: Buffer): void {
+    this.onData(chunk);
+  }
+
+  onStreamDrain(): void {
+    this.resumeConsumers();
+  }
+
+  onStreamClose(): void {
+    this.onClosed();
   }
 
   onServerShutdown(): void {
