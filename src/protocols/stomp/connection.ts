@@ -9,7 +9,7 @@ import type { ByteStream, StreamHandler } from '../../transport/byte-stream.js';
 import type { ProtocolContext } from '../context.js';
 import { liveConnectionsFor, type LiveConnection, type LiveConnections } from '../live-connections.js';
 import { ConnectionLog, type LogBindingsSource } from '../connection-log.js';
-import { StompDecoder, StompFrameError } from '../../codecs/stomp/decoder.js';
+import { StompDecoder, StompFrameError, type StompDecoderLimits } from '../../codecs/stomp/decoder.js';
 import { encodeFrame, HEARTBEAT } from '../../codecs/stomp/encoder.js';
 import type { StompFrame, StompVersion } from '../../codecs/stomp/frame.js';
 import { isClientCommand } from '../../codecs/stomp/frame.js';
@@ -39,6 +39,41 @@ function newConnectionId(broker: Broker): ConnectionId {
 }
 
 const liveRegistries = new WeakMap<ProtocolContext<unknown>, LiveConnections<StompConnection>>();
+
+interface DecoderLimitSets {
+  /** Before CONNECT: one small frame only (DESIGN §5 pre-authentication budget). */
+  readonly beforeConnect: StompDecoderLimits;
+  readonly connected: StompDecoderLimits;
+}
+
+/** The decoder limits are the same for every connection of a listener: one frozen pair per context. */
+const decoderLimitSets = new WeakMap<ProtocolContext<StompLimits>, DecoderLimitSets>();
+
+function decoderLimitsFor(ctx: ProtocolContext<StompLimits>): DecoderLimitSets {
+  let sets = decoderLimitSets.get(ctx);
+  if (sets === undefined) {
+    const l = ctx.limits;
+    sets = {
+      beforeConnect: Object.freeze({
+        maxCommandLength: l.maxCommandLength,
+        maxHeaders: l.maxHeaders,
+        maxHeaderLength: l.maxHeaderLength,
+        maxBodySize: l.maxConnectFrameSize,
+        maxFrameSize: l.maxConnectFrameSize,
+      }),
+      connected: Object.freeze({
+        maxCommandLength: l.maxCommandLength,
+        maxHeaders: l.maxHeaders,
+        maxHeaderLength: l.maxHeaderLength,
+        // The broker-wide message size limit applies too (the core does not check it).
+        maxBodySize: Math.min(l.maxBodySize, ctx.broker.limits?.maxMessageSize ?? Infinity),
+        maxFrameSize: l.maxFrameSize,
+      }),
+    };
+    decoderLimitSets.set(ctx, sets);
+  }
+  return sets;
+}
 
 /**
  * Connections that wrote during this tick: one process.nextTick uncorks them all, instead
@@ -100,13 +135,7 @@ export class StompConnection implements SubscriptionOwner, LiveConnection, LogBi
     this.limits = ctx.limits;
     this.id = newConnectionId(ctx.broker);
     // Before CONNECT: one small frame only (DESIGN §5 pre-authentication budget).
-    this.decoder = new StompDecoder({
-      maxCommandLength: this.limits.maxCommandLength,
-      maxHeaders: this.limits.maxHeaders,
-      maxHeaderLength: this.limits.maxHeaderLength,
-      maxBodySize: this.limits.maxConnectFrameSize,
-      maxFrameSize: this.limits.maxConnectFrameSize,
-    });
+    this.decoder = new StompDecoder(decoderLimitsFor(ctx).beforeConnect);
     if (stream.attach !== undefined) stream.attach(this);
     else {
       stream.onData((chunk) => this.onData(chunk));
@@ -225,14 +254,7 @@ export class StompConnection implements SubscriptionOwner, LiveConnection, LogBi
     this.state = 'connected';
     this.version = version;
     this.decoder.version = version;
-    this.decoder.setLimits({
-      maxCommandLength: this.limits.maxCommandLength,
-      maxHeaders: this.limits.maxHeaders,
-      maxHeaderLength: this.limits.maxHeaderLength,
-      // The broker-wide message size limit applies too (the core does not check it).
-      maxBodySize: Math.min(this.limits.maxBodySize, this.ctx.broker.limits?.maxMessageSize ?? Infinity),
-      maxFrameSize: this.limits.maxFrameSize,
-    });
+    this.decoder.setLimits(decoderLimitsFor(this.ctx).connected);
     if (this.connectTimer !== undefined) clearTimeout(this.connectTimer);
     this.connectTimer = undefined;
     this.heartbeat = heartbeat;
