@@ -37,6 +37,8 @@ const wsProtocols: Readonly<Record<string, 'mqtt' | 'stomp'>> = {
   stomp: 'stomp',
 };
 const wsPaths = new Set(['/', '/ws', '/mqtt', '/stomp']);
+/** No bytes read ahead by the listener: one shared empty buffer, not one per connection. */
+const NO_INITIAL_BYTES = Buffer.alloc(0);
 
 export class WharfServer {
   private readonly servers: Array<NetServer | HttpServer> = [];
@@ -45,13 +47,23 @@ export class WharfServer {
   /** Actual bound ports (0 for disabled listeners). */
   readonly ports: Record<ListenerName, number> = { amqp: 0, mqtt: 0, stomp: 0, ws: 0 };
   private stopping: Promise<void> | undefined;
+  /**
+   * 'close' listener that forgets a socket: one function for all sockets (`this` is the
+   * socket), not a once() wrapper and closure per connection.
+   */
+  private readonly untrackSocket: (this: Socket) => void;
 
   private constructor(
     readonly config: WharfConfig,
     readonly broker: BrokerImpl,
     private readonly log: Logger,
     private readonly monitor: ResourceMonitor,
-  ) {}
+  ) {
+    const sockets = this.sockets;
+    this.untrackSocket = function (this: Socket): void {
+      sockets.delete(this);
+    };
+  }
 
   static async start(config: WharfConfig, log: Logger): Promise<WharfServer> {
     const dataDir = resolve(config.dataDir);
@@ -112,9 +124,9 @@ export class WharfServer {
         return;
       }
       this.sockets.add(socket);
-      socket.once('close', () => this.sockets.delete(socket));
+      socket.on('close', this.untrackSocket); // emitted once
       try {
-        accept(socketStream(socket, 'tcp'), Buffer.alloc(0), ctx);
+        accept(socketStream(socket, 'tcp'), NO_INITIAL_BYTES, ctx);
       } catch (err) {
         ctx.log.error({ err }, 'connection setup failed');
         socket.destroy();
@@ -148,18 +160,18 @@ export class WharfServer {
         return;
       }
       this.sockets.add(socket as Socket);
-      socket.once('close', () => this.sockets.delete(socket as Socket));
+      socket.on('close', this.untrackSocket);
       (socket as Socket).setNoDelay(true);
       wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
         const which = wsProtocols[ws.protocol];
         const addr = req.socket.remoteAddress ?? '';
         const rport = req.socket.remotePort ?? 0;
-        if (which === 'mqtt') acceptMqtt(webSocketStream(ws, addr, rport, false, false), Buffer.alloc(0), mqttCtx);
-        else if (which === 'stomp') acceptStomp(webSocketStream(ws, addr, rport, false, true), Buffer.alloc(0), stompCtx);
+        if (which === 'mqtt') acceptMqtt(webSocketStream(ws, addr, rport, false, false), NO_INITIAL_BYTES, mqttCtx);
+        else if (which === 'stomp') acceptStomp(webSocketStream(ws, addr, rport, false, true), NO_INITIAL_BYTES, stompCtx);
         // No subprotocol: STOMP clients (e.g. stomp.py over WS) often send none; RabbitMQ
         // Web-STOMP and ActiveMQ accept them, so the path decides, STOMP by default.
-        else if (path === '/mqtt') acceptMqtt(webSocketStream(ws, addr, rport, false, false), Buffer.alloc(0), mqttCtx);
-        else acceptStomp(webSocketStream(ws, addr, rport, false, true), Buffer.alloc(0), stompCtx);
+        else if (path === '/mqtt') acceptMqtt(webSocketStream(ws, addr, rport, false, false), NO_INITIAL_BYTES, mqttCtx);
+        else acceptStomp(webSocketStream(ws, addr, rport, false, true), NO_INITIAL_BYTES, stompCtx);
       });
     });
     this.ports.ws = await listen(http, port, host);

@@ -27,4 +27,18 @@ export interface ByteStream {
   onDrain(listener: () => void): void;
   /** Called exactly once, when the stream is closed for any reason. */
   onClose(listener: (hadError: boolean) => void): void;
+  /**
+   * ADDITIVE, optional: onData + onDrain + onClose in one call, with the callbacks as
+   * methods of one object. A transport that implements it can listen without a closure
+   * per connection (memory per idle connection, docs/performance.md). Call it once,
+   * instead of the three; callers fall back to them when it is absent.
+   */
+  attach?(handler: StreamHandler): void;
+}
+
+/** The callbacks of ByteStream.attach: same meaning as onData, onDrain and onClose. */
+export interface StreamHandler {
+  onStreamData(chunk: Buffer): void;
+  onStreamDrain(): void;
+  onStreamClose(hadError: boolean): void;
 }

@@ -54,7 +54,9 @@ export class FrameParser {
   private chunk: Buffer = EMPTY;
   private pos = 0;
   /** Header bytes of a frame whose first < 7 octets arrived so far. */
-  private readonly hdr = Buffer.alloc(FRAME_HEADER_SIZE);
+  // Allocated the first time a header straddles chunks: most connections never need it,
+  // and a Buffer costs ~0.3 KiB per idle connection (docs/performance.md).
+  private hdr: Buffer | undefined;
   private hdrFill = 0;
   /** A frame straddling chunks, being filled. */
   private partial: Buffer | undefined;
@@ -99,14 +101,15 @@ export class FrameParser {
         return this.parse(p, 0, p.length - FRAME_OVERHEAD);
       }
       if (this.hdrFill > 0) {
+        const hdr = this.hdr!; // hdrFill > 0: allocated below
         const n = Math.min(FRAME_HEADER_SIZE - this.hdrFill, avail);
-        chunk.copy(this.hdr, this.hdrFill, this.pos, this.pos + n);
+        chunk.copy(hdr, this.hdrFill, this.pos, this.pos + n);
         this.hdrFill += n;
         this.pos += n;
         if (this.hdrFill < FRAME_HEADER_SIZE) return this.release();
-        const size = this.checkSize(this.hdr, 0);
+        const size = this.checkSize(hdr, 0);
         const p = Buffer.allocUnsafe(size + FRAME_OVERHEAD);
-        this.hdr.copy(p, 0);
+        hdr.copy(p, 0);
         this.partial = p;
         this.partialFill = FRAME_HEADER_SIZE;
         this.hdrFill = 0;
@@ -114,7 +117,7 @@ export class FrameParser {
       }
       if (avail === 0) return this.release();
       if (avail < FRAME_HEADER_SIZE) {
-        chunk.copy(this.hdr, 0, this.pos, chunk.length);
+        chunk.copy((this.hdr ??= Buffer.alloc(FRAME_HEADER_SIZE)), 0, this.pos, chunk.length);
         this.hdrFill = avail;
         this.pos = chunk.length;
         return this.release();

@@ -51,16 +51,22 @@ const PINGRESP: MqttPacket = Object.freeze({ type: PacketType.PINGRESP });
  */
 const REQUIRED_FLAGS: readonly number[] = [-2, 0, 0, -1, 0, 0, 0b0010, 0, 0b0010, 0, 0b0010, 0, 0, 0, 0, 0];
 
+const NO_BYTES = Buffer.alloc(0);
+
 export class MqttDecoder {
   /** 0 until a CONNECT was decoded; then the level it announced (properties exist only at 5). */
   level: ProtocolLevel | 0 = 0;
   /** Until set, any first packet other than CONNECT is refused at its first byte [MQTT-3.1.0-1]. */
   expectConnect = true;
 
-  private chunk: Buffer = Buffer.alloc(0);
+  private chunk: Buffer = NO_BYTES;
   private off = 0;
-  /** Bytes of a fixed header split across chunks (at most 1 + 4). */
-  private readonly head = Buffer.alloc(5);
+  /**
+   * Bytes of a fixed header split across chunks (at most 1 + 4). Allocated the first time
+   * that happens: most connections never need it, and a Buffer costs ~0.3 KiB per idle
+   * connection (docs/performance.md).
+   */
+  private head: Buffer | undefined;
   private headLen = 0;
   /** A packet split across chunks, allocated at its exact size. */
   private partial: Buffer | undefined;
@@ -94,11 +100,12 @@ export class MqttDecoder {
       }
       if (this.headLen > 0) {
         // Continue a fixed header that started in an earlier chunk.
+        const head = this.head!; // headLen > 0: allocated below
         while (this.off < this.chunk.length) {
-          this.head[this.headLen++] = this.chunk[this.off++]!;
-          const h = this.fixedHeader(this.head, 0, this.headLen);
+          head[this.headLen++] = this.chunk[this.off++]!;
+          const h = this.fixedHeader(head, 0, this.headLen);
           if (h < 0) continue;
-          this.startPartial(this.head, 0, this.headLen, h);
+          this.startPartial(head, 0, this.headLen, h);
           this.headLen = 0;
           break;
         }
@@ -109,7 +116,7 @@ export class MqttDecoder {
       if (avail === 0) return undefined;
       const total = this.fixedHeader(this.chunk, this.off, this.chunk.length);
       if (total < 0) {
-        this.chunk.copy(this.head, 0, this.off);
+        this.chunk.copy((this.head ??= Buffer.alloc(5)), 0, this.off);
         this.headLen = avail;
         this.off = this.chunk.length;
         return undefined;

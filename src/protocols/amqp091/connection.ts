@@ -18,15 +18,17 @@ import {
   type MethodOf,
 } from '../../codecs/amqp091/index.js';
 import type { Broker, ConnectionId, Logger, Principal, User, VirtualHost } from '../../core/api.js';
-import type { ByteStream } from '../../transport/byte-stream.js';
+import type { ByteStream, StreamHandler } from '../../transport/byte-stream.js';
 import type { ProtocolContext } from '../context.js';
+import { ConnectionLog, type LogBindingsSource } from '../connection-log.js';
+import { liveConnectionsFor, type LiveConnection, type LiveConnections } from '../live-connections.js';
 import { MECHANISMS, parseSaslResponse } from './auth.js';
 import { Channel } from './channel.js';
 import { AmqpError, channelError, notAllowed, toAmqpError, unexpectedFrame } from './errors.js';
 import { Heartbeat } from './heartbeat.js';
 import { DEFAULT_MAX_MESSAGE_SIZE, type Amqp091Limits } from './limits.js';
 import { checkTuneOk } from './negotiation.js';
-import { clientCapabilities, serverProperties, type ClientCapabilities } from './server-properties.js';
+import { clientCapabilities, NO_CLIENT_CAPABILITIES, serverProperties, type ClientCapabilities } from './server-properties.js';
 
 const enum State {
   /** Waiting for "AMQP" 0 0 9 1. */
@@ -45,20 +47,50 @@ const enum State {
 
 let fallbackConnectionId = 2 ** 40;
 
-export class AmqpConnection {
+const liveRegistries = new WeakMap<ProtocolContext<unknown>, LiveConnections<AmqpConnection>>();
+
+/**
+ * Output chunk of the encoder until the first channel opens: the handshake frames
+ * (connection.start is the largest, well under 1 KiB) fit, and a chunk this small comes
+ * from Node's shared buffer pool. Until then the encoder is also dropped after each
+ * flush, so a connection that never opens a channel holds no output chunk at all
+ * (memory per idle connection, docs/performance.md). From the first channel.open on,
+ * one full-size (64 KiB) encoder is kept and reused, as on the hot path before.
+ */
+const HANDSHAKE_CHUNK = 1024;
+
+/** No channel yet (the Map is created by the first channel.open). */
+const NO_CHANNELS: ReadonlyMap<number, Channel> = new Map();
+
+/**
+ * Connections with output this event-loop turn: one microtask flushes them all, instead
+ * of a bound flush function per connection.
+ */
+let corkedConnections: AmqpConnection[] = [];
+function flushAll(): void {
+  const list = corkedConnections;
+  corkedConnections = [];
+  for (const c of list) c.flushNow();
+}
+
+/*
+ * Memory per idle connection (docs/performance.md): no child logger is kept, Maps and
+ * Sets are created on first use, heartbeat state only when heartbeats were negotiated.
+ */
+export class AmqpConnection implements LiveConnection, LogBindingsSource, StreamHandler {
   readonly id: ConnectionId;
   readonly broker: Broker;
-  readonly log: Logger;
   readonly limits: Amqp091Limits;
-  readonly encoder: FrameEncoder;
+  private enc: FrameEncoder | undefined;
+  private fullSizeEncoder = false;
   private readonly parser = new FrameParser(FRAME_MIN_SIZE);
   private state = State.Header;
-  private readonly channels = new Map<number, Channel>();
+  private channelMap: Map<number, Channel> | undefined;
 
   user: User | undefined;
   principal!: Principal;
   vhost!: VirtualHost;
-  capabilities: ClientCapabilities = { consumerCancelNotify: false, connectionBlocked: false, authenticationFailureClose: false };
+  capabilities: ClientCapabilities = NO_CLIENT_CAPABILITIES;
   /** Negotiated values (connection.tune-ok). */
   channelMax = 0;
   frameMax = FRAME_MIN_SIZE;
@@ -90,28 +122,62 @@ export class AmqpConnection {
   private alarmReason = '';
   private hasPublished = false;
   private blockedSent = false;
-  private unsubscribeAlarm: (() => void) | undefined;
-  private readonly unsubscribeShutdown: () => void;
+  private readonly live: LiveConnections<AmqpConnection>;
   private vhostReleased = false;
-  /** Channels with publisher confirms to emit at the end of this input batch. */
-  private readonly confirmsDirty = new Set<Channel>();
+  /** Channels with publisher confirms to emit at the end of this input batch (created on first use). */
+  private confirmsDirty: Set<Channel> | undefined;
 
   constructor(
     readonly stream: ByteStream,
-    ctx: ProtocolContext<Amqp091Limits>,
+    private readonly ctx: ProtocolContext<Amqp091Limits>,
   ) {
     this.broker = ctx.broker;
     this.limits = ctx.limits;
     this.id = ctx.broker.newConnectionId?.() ?? (fallbackConnectionId++ as ConnectionId);
-    this.log = ctx.log.child({ amqpConnection: this.id, peer: `${stream.remoteAddress}:${stream.remotePort}` });
     this.maxMessageSize = ctx.limits.maxMessageSize || ctx.broker.limits?.maxMessageSize || DEFAULT_MAX_MESSAGE_SIZE;
-    this.encoder = new FrameEncoder(this.sink);
-    stream.onData((chunk) => this.onData(chunk));
-    stream.onDrain(() => this.onDrain());
-    stream.onClose(() => this.onStreamClosed());
-    this.unsubscribeShutdown = ctx.onShutdown(() => this.shutdown());
+    if (stream.attach !== undefined) stream.attach(this);
+    else {
+      stream.onData((chunk) => this.onData(chunk));
+      stream.onDrain(() => this.onDrain());
+      stream.onClose(() => this.onStreamClosed());
+    }
+    this.live = liveConnectionsFor(liveRegistries, ctx);
+    this.live.add(this);
     this.handshakeTimer = setTimeout(() => this.handshakeTimedOut(), ctx.limits.handshakeTimeoutMs);
     this.handshakeTimer.unref?.();
+  }
+
+  /** This connection's logger: its id and peer bound (no child logger kept per connection). */
+  get log(): Logger {
+    return new ConnectionLog(this.ctx.log, this);
+  }
+
+  logBindings(): object {
+    return { amqpConnection: this.id, peer: `${this.stream.remoteAddress}:${this.stream.remotePort}` };
+  }
+
+  private get channels(): ReadonlyMap<number, Channel> {
+    return this.channelMap ?? NO_CHANNELS;
+  }
+
+  onStreamData(chunk: Buffer): void {
+    this.onData(chunk);
+  }
+
+  onStreamDrain(): void {
+    this.onDrain();
+  }
+
+  onStreamClose(): void {
+    this.onStreamClosed();
+  }
+
+  onServerShutdown(): void {
+    this.shutdown();
+  }
+
+  onAlarmChange(active: boolean, reason: string): void {
+    this.onAlarm(active, reason);
   }
 
   // =====================================================================================
@@ -128,17 +194,40 @@ export class AmqpConnection {
     if (!this.corked) {
       this.corked = true;
       this.stream.cork();
-      queueMicrotask(this.flushNow);
+      if (corkedConnections.push(this) === 1) queueMicrotask(flushAll);
     }
     return this.encoder;
   }
 
-  private readonly flushNow = (): void => {
+  /** The frame encoder (see HANDSHAKE_CHUNK for when it is created). */
+  get encoder(): FrameEncoder {
+    let e = this.enc;
+    if (e === undefined) {
+      e = this.enc = new FrameEncoder(this.sink, this.fullSizeEncoder ? undefined : HANDSHAKE_CHUNK);
+      e.frameMax = this.frameMax;
+    }
+    return e;
+  }
+
+  /** Hand this turn's frames to the stream and end the write batch (also called early). */
+  flushNow(): void {
     if (!this.corked) return;
-    this.encoder.flush();
+    const e = this.enc;
+    e?.flush();
     this.corked = false;
     this.stream.uncork();
-  };
+    // Before the first channel: nothing is pending now, let the chunk go (HANDSHAKE_CHUNK).
+    if (!this.fullSizeEncoder && e !== undefined && !e.broken) this.enc = undefined;
+  }
+
+  /** The first channel: from now on frames go into one kept full-size encoder (see HANDSHAKE_CHUNK). */
+  private useFullSizeEncoder(): void {
+    if (this.fullSizeEncoder || this.enc?.broken === true) return;
+    this.fullSizeEncoder = true;
+    // Frames already encoded go to the stream first, in order (it is corked this turn).
+    this.enc?.flush();
+    this.enc = undefined;
+  }
 
   private onDrain(): void {
     if (!this.writeBlocked) return;
@@ -260,14 +349,15 @@ export class AmqpConnection {
   }
 
   markConfirmsDirty(ch: Channel): void {
-    this.confirmsDirty.add(ch);
+    (this.confirmsDirty ??= new Set()).add(ch);
   }
 
   /** Publisher confirms are coalesced per input batch (one ack multiple=true per run). */
   emitConfirms(): void {
-    if (this.confirmsDirty.size === 0) return;
-    for (const ch of this.confirmsDirty) ch.emitConfirms();
-    this.confirmsDirty.clear();
+    const dirty = this.confirmsDirty;
+    if (dirty === undefined || dirty.size === 0) return;
+    for (const ch of dirty) ch.emitConfirms();
+    dirty.clear();
   }
 
   private handleFrame(f: Frame): void {
@@ -328,14 +418,15 @@ export class AmqpConnection {
       return;
     }
     const ch = new Channel(this, id);
-    this.channels.set(id, ch);
+    (this.channelMap ??= new Map()).set(id, ch);
+    this.useFullSizeEncoder();
     this.out().method(id, 'channel.open-ok', { channelId: Buffer.alloc(0) });
   }
 
   /** Called by a channel once it is fully closed (close-ok sent or received). */
   channelClosed(ch: Channel): void {
-    if (this.channels.get(ch.id) === ch) this.channels.delete(ch.id);
-    this.confirmsDirty.delete(ch);
+    if (this.channelMap?.get(ch.id) === ch) this.channelMap.delete(ch.id);
+    this.confirmsDirty?.delete(ch);
   }
 
   // =====================================================================================
@@ -423,8 +514,10 @@ export class AmqpConnection {
     // frame_max 0 ("no limit", only possible when limits.frameMax is 0) still gets a
     // hard cap: no frame needs to be larger than the largest message (DESIGN §5).
     this.parser.setFrameMax(m.frameMax !== 0 ? m.frameMax : Math.max(this.maxMessageSize, 1 << 20) + 8);
-    this.encoder.frameMax = m.frameMax;
+    if (this.enc !== undefined) this.enc.frameMax = m.frameMax;
     this.state = State.Opening;
+    // Heartbeats off (0): no timer, and no state to keep either.
+    if (m.heartbeat === 0) return;
     this.heartbeats = new Heartbeat(
       m.heartbeat,
       () => {
@@ -452,9 +545,8 @@ export class AmqpConnection {
     this.handshakeTimer = undefined;
     this.out().method(0, 'connection.open-ok', { knownHosts: '' });
     this.log.info({ user: user.name, vhost: m.virtualHost }, 'amqp091: connection opened');
-    const alarms = this.broker.alarms;
-    this.unsubscribeAlarm = alarms.onChange((active, reason) => this.onAlarm(active, reason));
-    if (alarms.active) this.onAlarm(true, 'resource alarm');
+    this.live.watchAlarms(this);
+    if (this.broker.alarms.active) this.onAlarm(true, 'resource alarm');
   }
 
   /** Errors before the connection is open: RabbitMQ closes the socket without a reply. */
@@ -581,9 +673,9 @@ export class AmqpConnection {
 
   /** Tear down every channel (requeue unacked, cancel consumers), then release the vhost's hold. */
   private releaseAll(): void {
-    for (const ch of this.channels.values()) ch.teardown();
-    this.channels.clear();
-    this.confirmsDirty.clear();
+    if (this.channelMap !== undefined) for (const ch of this.channelMap.values()) ch.teardown();
+    this.channelMap?.clear();
+    this.confirmsDirty?.clear();
     if (!this.vhostReleased && this.vhost !== undefined) {
       this.vhostReleased = true;
       try {
@@ -602,8 +694,7 @@ export class AmqpConnection {
     this.heartbeats?.stop();
     if (this.closeTimer !== undefined) clearTimeout(this.closeTimer);
     this.handshakeTimer = this.closeTimer = undefined;
-    this.unsubscribeAlarm?.();
-    this.unsubscribeShutdown();
+    this.live.remove(this);
     this.backlog.length = 0;
   }
 

@@ -35,12 +35,20 @@ export interface ClientCapabilities {
   readonly authenticationFailureClose: boolean;
 }
 
+/**
+ * The eight possible answers, shared by all connections (frozen): a connection keeps a
+ * reference instead of its own object (memory per idle connection, docs/performance.md).
+ */
+const CAPABILITY_SETS: readonly ClientCapabilities[] = Array.from({ length: 8 }, (_, i) =>
+  Object.freeze({ consumerCancelNotify: (i & 1) !== 0, connectionBlocked: (i & 2) !== 0, authenticationFailureClose: (i & 4) !== 0 }),
+);
+
+/** What a client that announced nothing gets (also the state before connection.start-ok). */
+export const NO_CLIENT_CAPABILITIES: ClientCapabilities = CAPABILITY_SETS[0]!;
+
 export function clientCapabilities(clientProperties: AmqpFieldTable): ClientCapabilities {
   const c = clientProperties['capabilities'];
   const t = c !== null && typeof c === 'object' && !Array.isArray(c) && !Buffer.isBuffer(c) ? (c as AmqpFieldTable) : {};
-  return {
-    consumerCancelNotify: t['consumer_cancel_notify'] === true,
-    connectionBlocked: t['connection.blocked'] === true,
-    authenticationFailureClose: t['authentication_failure_close'] === true,
-  };
+  const i = (t['consumer_cancel_notify'] === true ? 1 : 0) | (t['connection.blocked'] === true ? 2 : 0) | (t['authentication_failure_close'] === true ? 4 : 0);
+  return CAPABILITY_SETS[i]!;
 }

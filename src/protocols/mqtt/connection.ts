@@ -16,8 +16,9 @@ import {
   type WillMessage,
 } from '../../codecs/mqtt/index.js';
 import type { ConnectionId, Logger, Principal, VirtualHost } from '../../core/api.js';
-import type { ByteStream } from '../../transport/byte-stream.js';
+import type { ByteStream, StreamHandler } from '../../transport/byte-stream.js';
 import type { ProtocolContext } from '../context.js';
+import { liveConnectionsFor, type LiveConnection, type LiveConnections } from '../live-connections.js';
 import { handleConnect, refuseUnsupportedLevel } from './connect-handler.js';
 import { Outbound } from './delivery.js';
 import { MqttFailure } from './errors.js';
@@ -30,14 +31,35 @@ import { dispatchWill } from './will.js';
 
 let fallbackConnectionIds = 0x4000_0000;
 
-export class MqttConnection implements SessionOwner {
+const liveRegistries = new WeakMap<ProtocolContext<unknown>, LiveConnections<MqttConnection>>();
+
+/** A chunk fully consumed by the decoder is let go of (see onData). */
+const NO_BYTES = Buffer.alloc(0);
+
+/**
+ * Connections that wrote during this event-loop turn: one microtask uncorks them all,
+ * instead of a bound uncork function per connection (memory on idle connections).
+ */
+let corkedConnections: MqttConnection[] = [];
+function uncorkAll(): void {
+  const list = corkedConnections;
+  corkedConnections = [];
+  for (const c of list) c.uncork();
+}
+
+/*
+ * Memory per idle connection (docs/performance.md): what only some connections use
+ * (Maps, Sets, the publish-acknowledgement queue, alias tables) is created on first use.
+ */
+export class MqttConnection implements SessionOwner, LiveConnection, StreamHandler {
   readonly decoder: MqttDecoder;
   readonly registry: SessionRegistry;
   readonly log: Logger;
   readonly limits: MqttLimits;
   readonly connectionId: ConnectionId;
   readonly outbound: Outbound;
-  readonly inbound: InboundPublishes;
+  private inboundPublishes: InboundPublishes | undefined;
+  private readonly live: LiveConnections<MqttConnection>;
 
   level: ProtocolLevel = 4;
   state: 'connecting' | 'connected' | 'closed' = 'connecting';
@@ -52,14 +74,13 @@ export class MqttConnection implements SessionOwner {
   problemInformation = true;
   /** Largest PUBLISH payload accepted: the broker's maxMessageSize (set at CONNECT). */
   maxPayloadSize = Number.MAX_SAFE_INTEGER;
-  /** MQTT 5 inbound topic aliases (§3.3.2.3.4). */
-  readonly inboundAliases = new Map<number, string>();
+  /** MQTT 5 inbound topic aliases (§3.3.2.3.4); created by the first alias. */
+  inboundAliases: Map<number, string> | undefined;
 
   private corked = false;
   private keepAliveTimer: NodeJS.Timeout | undefined;
   private connectTimer: NodeJS.Timeout | undefined;
   private alarmPaused = false;
-  private readonly unsubscribers: Array<() => void> = [];
 
   constructor(
     readonly stream: ByteStream,
@@ -74,11 +95,14 @@ export class MqttConnection implements SessionOwner {
       maxFiltersPerPacket: ctx.limits.maxSubscriptionsPerClient,
     });
     this.outbound = new Outbound(this);
-    this.inbound = new InboundPublishes(this);
-    stream.onData((chunk) => this.onData(chunk));
-    stream.onDrain(() => this.outbound.onDrain());
-    stream.onClose(() => this.shutdown());
-    this.unsubscribers.push(ctx.onShutdown(() => this.serverShutdown()));
+    if (stream.attach !== undefined) stream.attach(this);
+    else {
+      stream.onData((chunk) => this.onData(chunk));
+      stream.onDrain(() => this.outbound.onDrain());
+      stream.onClose(() => this.shutdown());
+    }
+    this.live = liveConnectionsFor(liveRegistries, ctx);
+    this.live.add(this);
     // DESIGN §5: before authentication a connection gets a fixed time budget.
     this.connectTimer = setTimeout(() => {
       if (this.state === 'connecting') this.closeNow();
@@ -86,12 +110,30 @@ export class MqttConnection implements SessionOwner {
     this.connectTimer.unref();
   }
 
+  /** Acknowledgements of received PUBLISHes, in order; created by the first PUBLISH or PUBREL. */
+  get inbound(): InboundPublishes {
+    return (this.inboundPublishes ??= new InboundPublishes(this));
+  }
+
+  onStreamData(chunk: Buffer): void {
+    this.onData(chunk);
+  }
+
+  onStreamDrain(): void {
+    this.outbound.onDrain();
+  }
+
+  onStreamClose(): void {
+    this.shutdown();
+  }
+
   onData(chunk: Buffer): void {
     if (this.state === 'closed') return;
     this.keepAliveTimer?.refresh();
-    this.decoder.push(chunk);
+    const decoder = this.decoder;
+    decoder.push(chunk);
     try {
-      for (let p = this.decoder.next(); p !== undefined; p = this.decoder.next()) {
+      for (let p = decoder.next(); p !== undefined; p = decoder.next()) {
         this.handle(p);
         if (this.isClosed()) return;
       }
@@ -99,7 +141,10 @@ export class MqttConnection implements SessionOwner {
       this.onError(err);
       return;
     }
-    this.inbound.endOfChunk();
+    // next() returned undefined: every byte of the chunk was parsed or copied into the
+    // decoder's own partial-packet buffer. Do not keep the chunk alive while idle.
+    decoder.push(NO_BYTES);
+    this.inboundPublishes?.endOfChunk();
     this.outbound.endOfChunk();
   }
 
@@ -169,16 +214,17 @@ export class MqttConnection implements SessionOwner {
     if (!this.corked) {
       this.corked = true;
       this.stream.cork();
-      queueMicrotask(this.uncork);
+      if (corkedConnections.push(this) === 1) queueMicrotask(uncorkAll);
     }
     this.stream.write(buf);
   }
 
-  private readonly uncork = (): void => {
+  /** End this turn's write batch (also called early, before end()). */
+  uncork(): void {
     if (!this.corked) return;
     this.corked = false;
     if (this.state !== 'closed') this.stream.uncork();
-  };
+  }
 
   /**
    * Reason strings only when the client did not opt out (MQTT 5 §3.1.2.11.7), and only when
@@ -221,7 +267,7 @@ export class MqttConnection implements SessionOwner {
     this.shutdown();
   }
 
-  private serverShutdown(): void {
+  onServerShutdown(): void {
     if (this.state === 'closed') return;
     this.willSuppressed = true;
     if (this.level === 5 && this.state === 'connected') this.send(encodeDisconnectOrAuth(5, PacketType.DISCONNECT, ReasonCode.ServerShuttingDown));
@@ -265,15 +311,16 @@ export class MqttConnection implements SessionOwner {
 
   /** Resource alarms (memory/disk): stop reading publishers until cleared (DESIGN §4). */
   watchAlarms(): void {
-    const alarms = this.ctx.broker.alarms;
-    const apply = (active: boolean): void => {
-      if (this.state === 'closed' || active === this.alarmPaused) return;
-      this.alarmPaused = active;
-      if (active) this.stream.pause();
-      else this.stream.resume();
-    };
-    this.unsubscribers.push(alarms.onChange((active) => apply(active)));
-    if (alarms.active) apply(true);
+    if (this.state === 'closed') return;
+    this.live.watchAlarms(this);
+    if (this.ctx.broker.alarms.active) this.onAlarmChange(true);
+  }
+
+  onAlarmChange(active: boolean): void {
+    if (this.state === 'closed' || active === this.alarmPaused) return;
+    this.alarmPaused = active;
+    if (active) this.stream.pause();
+    else this.stream.resume();
   }
 
   private endStream(): void {
@@ -293,8 +340,7 @@ export class MqttConnection implements SessionOwner {
     this.state = 'closed';
     if (this.keepAliveTimer !== undefined) clearTimeout(this.keepAliveTimer);
     if (this.connectTimer !== undefined) clearTimeout(this.connectTimer);
-    for (const u of this.unsubscribers) u();
-    this.unsubscribers.length = 0;
+    this.live.remove(this);
     if (!wasConnected) return;
     this.outbound.close();
     const s = this.session;

@@ -96,17 +96,24 @@ class QueueSink implements ConsumerSink {
   }
 }
 
+const NO_INFLIGHT: ReadonlyMap<number, InFlight> = new Map();
+const NO_PACKET_IDS: ReadonlySet<number> = new Set();
+
+/**
+ * The Maps and the retained-message list are created on first use: an idle connection
+ * (no subscription) never needs them, and each empty one costs ~0.2 KiB (docs/performance.md).
+ */
 export class Outbound {
-  private readonly inflight = new Map<number, InFlight>();
+  private inflightMap: Map<number, InFlight> | undefined;
   private nextPacketId = 0;
   private window = 65_535;
   /** The client's Maximum Packet Size (MQTT 5 §3.1.2.11.4); 0 = no limit. */
   clientMaxPacketSize = 0;
   private aliasMax = 0;
-  private readonly aliases = new Map<string, number>();
+  private aliases: Map<string, number> | undefined;
   private sessionConsumer: Consumer | undefined;
-  private readonly sharedConsumers = new Map<string, Consumer>();
-  private readonly pendingRetained: PendingRetained[] = [];
+  private sharedConsumers: Map<string, Consumer> | undefined;
+  private pendingRetained: PendingRetained[] | undefined;
   private consumerSeq = 0;
   /** Acknowledgements in the chunk being handled freed window: dispatch once at its end. */
   private pumpDue = false;
@@ -124,9 +131,19 @@ export class Outbound {
     return this.c.session!;
   }
 
+  /** In-flight QoS 1/2 deliveries by packet id (read-only view; empty until the first). */
+  private get inflight(): ReadonlyMap<number, InFlight> {
+    return this.inflightMap ?? NO_INFLIGHT;
+  }
+
+  /** The session's outbound QoS 2 ids awaiting PUBCOMP (read-only view). */
+  private get pubrel(): ReadonlySet<number> {
+    return this.c.session?.outboundPubrel ?? NO_PACKET_IDS;
+  }
+
   /** Resume a session: consume its queues, and resend PUBREL for QoS 2 in progress [MQTT-4.4.0-1]. */
   attachSession(s: Session): void {
-    for (const id of s.outboundPubrel) this.c.send(encodeAck(this.c.level, PacketType.PUBREL, id));
+    if (s.outboundPubrel !== undefined) for (const id of s.outboundPubrel) this.c.send(encodeAck(this.c.level, PacketType.PUBREL, id));
     if (s.queueDeclared) this.consumeSessionQueue();
     for (const sub of s.subscriptions.values()) if (sub.group !== undefined) this.consumeShared(sub);
   }
@@ -144,7 +161,7 @@ export class Outbound {
   }
 
   consumeShared(sub: SubscriptionState): void {
-    if (this.sharedConsumers.has(sub.queue)) return;
+    if (this.sharedConsumers?.has(sub.queue) === true) return;
     const consumer = this.session.vhost.consume(this.c.principal!, sub.queue, new QueueSink(this, sub), {
       tag: `mqtt-${this.c.connectionId}-${++this.consumerSeq}`,
       noAck: false,
@@ -152,19 +169,19 @@ export class Outbound {
       priority: 0,
       arguments: {},
     });
-    this.sharedConsumers.set(sub.queue, consumer);
+    (this.sharedConsumers ??= new Map()).set(sub.queue, consumer);
   }
 
   cancelShared(queue: string): void {
-    const consumer = this.sharedConsumers.get(queue);
+    const consumer = this.sharedConsumers?.get(queue);
     if (consumer === undefined) return;
-    this.sharedConsumers.delete(queue);
+    this.sharedConsumers!.delete(queue);
     consumer.cancel();
   }
 
   consumerCancelled(sink: QueueSink, reason: string): void {
     this.c.log.info({ clientId: this.c.clientId, reason }, 'mqtt: consumer cancelled by the broker');
-    if (sink.shared !== undefined) this.sharedConsumers.delete(sink.shared.queue);
+    if (sink.shared !== undefined) this.sharedConsumers?.delete(sink.shared.queue);
     else {
       this.sessionConsumer = undefined;
       if (this.c.session !== undefined) this.c.session.queueDeclared = false;
@@ -172,11 +189,11 @@ export class Outbound {
   }
 
   private get used(): number {
-    return this.inflight.size + (this.c.session?.outboundPubrel.size ?? 0);
+    return this.inflight.size + this.pubrel.size;
   }
 
   hasCredit(): boolean {
-    return this.c.state === 'connected' && !this.c.stream.writableNeedDrain && this.pendingRetained.length === 0 && this.used < this.window;
+    return this.c.state === 'connected' && !this.c.stream.writableNeedDrain && (this.pendingRetained === undefined || this.pendingRetained.length === 0) && this.used < this.window;
   }
 
   deliver(d: Delivery, shared: SubscriptionState | undefined): void {
@@ -220,7 +237,8 @@ export class Outbound {
 
   /** Queue retained messages for a new subscription; they go before further queue deliveries. */
   sendRetained(list: PendingRetained[]): void {
-    for (const r of list) this.pendingRetained.push(r);
+    const pending = (this.pendingRetained ??= []);
+    for (const r of list) pending.push(r);
     this.pump();
   }
 
@@ -253,13 +271,14 @@ export class Outbound {
     }
     let wireTopic = topic;
     if (props !== undefined && this.aliasMax > 0) {
-      const known = this.aliases.get(topic);
+      const aliases = (this.aliases ??= new Map());
+      const known = aliases.get(topic);
       if (known !== undefined) {
         props.topicAlias = known;
         wireTopic = ''; // [MQTT-3.3.2-12] topic omitted when the alias is known
-      } else if (this.aliases.size < this.aliasMax) {
-        const a = this.aliases.size + 1;
-        this.aliases.set(topic, a);
+      } else if (aliases.size < this.aliasMax) {
+        const a = aliases.size + 1;
+        aliases.set(topic, a);
         props.topicAlias = a;
       }
     }
@@ -274,24 +293,26 @@ export class Outbound {
     c.send(encodePublish(c.level, wireTopic, qos, qos > 0 && redelivered, retain, packetId, props, body));
     if (body.length > PUBLISH_INLINE_MAX) c.send(body);
     if (qos === 0) this.settle(queue, tag);
-    else this.inflight.set(packetId, { queue, tag, qos: qos as 1 | 2, messageId });
+    else (this.inflightMap ??= new Map()).set(packetId, { queue, tag, qos: qos as 1 | 2, messageId });
   }
 
   private allocatePacketId(messageId: MessageId | undefined): number {
     const s = this.session;
+    const pubrel = this.pubrel;
     // A message that was in flight when the last connection ended goes out again with
     // the same packet id (close() wrote those down).
-    if (messageId !== undefined && s.packetIdByMessage.size > 0) {
-      const prev = s.packetIdByMessage.get(messageId);
+    const remembered = s.packetIdByMessage;
+    if (messageId !== undefined && remembered !== undefined && remembered.size > 0) {
+      const prev = remembered.get(messageId);
       if (prev !== undefined) {
-        s.packetIdByMessage.delete(messageId);
-        if (!this.inflight.has(prev) && !s.outboundPubrel.has(prev)) return prev;
+        remembered.delete(messageId);
+        if (!this.inflight.has(prev) && !pubrel.has(prev)) return prev;
       }
     }
     for (let i = 0; i < 65_535; i++) {
       this.nextPacketId = (this.nextPacketId % 65_535) + 1;
       const id = this.nextPacketId;
-      if (this.inflight.has(id) || s.outboundPubrel.has(id)) continue;
+      if (this.inflight.has(id) || pubrel.has(id)) continue;
       return id;
     }
     throw new Error('no free packet identifier'); // unreachable: the window is below 65535
@@ -315,7 +336,7 @@ export class Outbound {
   onPuback(p: AckPacket): void {
     const e = this.inflight.get(p.packetId);
     if (e === undefined || e.qos !== 1) return; // unknown id: nothing to do
-    this.inflight.delete(p.packetId);
+    this.inflightMap!.delete(p.packetId);
     this.finish(e);
     this.pumpDue = true;
   }
@@ -325,24 +346,24 @@ export class Outbound {
     const c = this.c;
     const e = this.inflight.get(p.packetId);
     if (e === undefined || e.qos !== 2) {
-      if (c.session?.outboundPubrel.has(p.packetId)) c.send(encodeAck(c.level, PacketType.PUBREL, p.packetId));
+      if (this.pubrel.has(p.packetId)) c.send(encodeAck(c.level, PacketType.PUBREL, p.packetId));
       else if (c.level === 5) c.send(encodeAck(5, PacketType.PUBREL, p.packetId, ReasonCode.PacketIdentifierNotFound, c.reasonProps('unknown packet identifier')));
       return;
     }
-    this.inflight.delete(p.packetId);
+    this.inflightMap!.delete(p.packetId);
     this.finish(e);
     if (p.reasonCode >= 0x80) {
       // [MQTT-4.3.3-4] a failure PUBREC ends the exchange; the id is free again.
       this.pumpDue = true;
       return;
     }
-    this.session.outboundPubrel.add(p.packetId);
+    (this.session.outboundPubrel ??= new Set()).add(p.packetId);
     c.send(encodeAck(c.level, PacketType.PUBREL, p.packetId));
   }
 
   /** PUBCOMP (QoS 2 step 2): the packet id is free. */
   onPubcomp(p: AckPacket): void {
-    if (this.c.session?.outboundPubrel.delete(p.packetId)) this.pumpDue = true;
+    if (this.c.session?.outboundPubrel?.delete(p.packetId) === true) this.pumpDue = true;
   }
 
   /**
@@ -363,35 +384,41 @@ export class Outbound {
   /** Credit came back: send queued retained messages first, then let the queues dispatch. */
   pump(): void {
     if (this.c.state !== 'connected') return;
-    while (this.pendingRetained.length > 0 && this.used < this.window && !this.c.stream.writableNeedDrain) {
-      const r = this.pendingRetained.shift()!;
+    const pending = this.pendingRetained;
+    while (pending !== undefined && pending.length > 0 && this.used < this.window && !this.c.stream.writableNeedDrain) {
+      const r = pending.shift()!;
       this.emit(r.topic, r.qos, true, r.properties, r.body, r.subscriptionId === undefined ? undefined : [r.subscriptionId], undefined, NO_TAG, false, undefined);
     }
     if (!this.hasCredit()) return;
     this.sessionConsumer?.resume();
-    for (const consumer of this.sharedConsumers.values()) consumer.resume();
+    if (this.sharedConsumers !== undefined) for (const consumer of this.sharedConsumers.values()) consumer.resume();
   }
 
   /** Connection over: stop consuming, return unacknowledged messages to their queues in order. */
   close(): void {
     this.sessionConsumer?.cancel();
     this.sessionConsumer = undefined;
-    for (const consumer of this.sharedConsumers.values()) consumer.cancel();
-    this.sharedConsumers.clear();
-    this.pendingRetained.length = 0;
+    if (this.sharedConsumers !== undefined) for (const consumer of this.sharedConsumers.values()) consumer.cancel();
+    this.sharedConsumers = undefined;
+    if (this.pendingRetained !== undefined) this.pendingRetained.length = 0; // stops a pump() in progress
+    this.pendingRetained = undefined;
+    if (this.inflight.size === 0) return;
     const byQueue = new Map<string, QueueDeliveryTag[]>();
-    const packetIds = this.c.session?.packetIdByMessage;
+    const session = this.c.session;
     for (const [packetId, e] of this.inflight) {
       // [MQTT-4.4.0-1]: on the session's next connection this message goes out again
       // with the same packet id (allocatePacketId reads this). Written here, not per
       // delivery: only messages in flight at the end need it.
-      if (e.messageId !== undefined && packetIds !== undefined && packetIds.size < 65_535) packetIds.set(e.messageId, packetId);
+      if (e.messageId !== undefined && session !== undefined) {
+        const ids = (session.packetIdByMessage ??= new Map());
+        if (ids.size < 65_535) ids.set(e.messageId, packetId);
+      }
       if (e.queue === undefined) continue;
       let tags = byQueue.get(e.queue);
       if (tags === undefined) byQueue.set(e.queue, (tags = []));
       tags.push(e.tag);
     }
-    this.inflight.clear();
+    this.inflightMap = undefined;
     const vhost = this.c.session?.vhost ?? this.c.vhost;
     for (const [queue, tags] of byQueue) {
       try {

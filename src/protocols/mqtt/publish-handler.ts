@@ -86,13 +86,13 @@ export function handlePublish(c: MqttConnection, p: PublishPacket): void {
       // [MQTT-3.3.2-9] / [MQTT-3.3.2-10]: alias 0 (refused by the codec) or above our maximum.
       if (alias > limits.topicAliasMaximum) throw new MqttFailure(ReasonCode.TopicAliasInvalid, `topic alias ${alias} above maximum ${limits.topicAliasMaximum}`);
       if (topic.length === 0) {
-        const known = c.inboundAliases.get(alias);
+        const known = c.inboundAliases?.get(alias);
         if (known === undefined) throw new MqttFailure(ReasonCode.ProtocolError, `unknown topic alias ${alias}`);
         topic = known;
       } else {
         const bad = checkTopicName(topic, limits);
         if (bad !== undefined) throw new MqttFailure(bad, 'invalid topic name');
-        c.inboundAliases.set(alias, topic);
+        (c.inboundAliases ??= new Map()).set(alias, topic);
       }
     }
   }
@@ -103,12 +103,12 @@ export function handlePublish(c: MqttConnection, p: PublishPacket): void {
   if (p.payload.length > c.maxPayloadSize) throw new MqttFailure(ReasonCode.PacketTooLarge, `message of ${p.payload.length} bytes exceeds the maximum of ${c.maxPayloadSize}`);
 
   const qos = p.qos;
-  if (qos === 2 && s.inboundQos2.has(p.packetId)) {
+  if (qos === 2 && s.inboundQos2?.has(p.packetId) === true) {
     // A resend of a QoS 2 message we already hold: PUBREC again, do not route it twice (§4.3.3).
     c.inbound.queue(encodeAck(c.level, PacketType.PUBREC, p.packetId), false, false);
     return;
   }
-  if (qos > 0 && v5 && c.inbound.unackedQos1 + s.inboundQos2.size >= limits.receiveMaximum) {
+  if (qos > 0 && v5 && c.inbound.unackedQos1 + (s.inboundQos2?.size ?? 0) >= limits.receiveMaximum) {
     throw new MqttFailure(ReasonCode.ReceiveMaximumExceeded, 'receive maximum exceeded'); // [MQTT-3.3.4-9]
   }
   if (v5 && p.properties.payloadFormatIndicator === 1 && !isUtf8(p.payload)) {
@@ -160,13 +160,13 @@ function ackWith(c: MqttConnection, p: PublishPacket, reason: number, text: stri
     return;
   }
   // QoS 2: remember the id until PUBREL unless we refused the message (§4.3.3).
-  if (reason < 0x80) c.session!.inboundQos2.add(p.packetId);
+  if (reason < 0x80) (c.session!.inboundQos2 ??= new Set()).add(p.packetId);
   c.inbound.queue(encodeAck(c.level, PacketType.PUBREC, p.packetId, reason, props), needsSync, false);
 }
 
 /** PUBREL -> PUBCOMP; the packet id may be reused afterwards [MQTT-4.3.3-9]. */
 export function handlePubrel(c: MqttConnection, p: AckPacket): void {
-  const known = c.session!.inboundQos2.delete(p.packetId);
+  const known = c.session!.inboundQos2?.delete(p.packetId) === true;
   const reason = known || c.level < 5 ? ReasonCode.Success : ReasonCode.PacketIdentifierNotFound;
   const props = reason === ReasonCode.Success ? undefined : c.reasonProps('unknown packet identifier');
   c.inbound.queue(encodeAck(c.level, PacketType.PUBCOMP, p.packetId, reason, props), false, false);

@@ -67,7 +67,7 @@ export function restoreFromBindings(s: Session, reg: SessionRegistry, exchange: 
       if (refs === undefined) reg.sharedRefs.set(b.destination, (refs = new Set()));
       refs.add(s.key);
     }
-    s.subscriptions.set(key, {
+    s.setSubscription(key, {
       key,
       filter,
       group: shared ? shared.group : undefined,
@@ -112,7 +112,7 @@ export function destroySession(reg: SessionRegistry, s: Session): void {
   for (const sub of s.subscriptions.values()) {
     if (sub.group !== undefined) releaseShared(reg, s.vhost, p, sub, s.key);
   }
-  s.subscriptions.clear();
+  s.clearSubscriptions();
   if (s.vhost.getQueue(s.queue) !== undefined) {
     try {
       s.vhost.deleteQueue(p, s.queue, false, false);

@@ -62,19 +62,25 @@ export interface SessionOwner {
   takeOver(): void;
 }
 
+const NO_SUBSCRIPTIONS: ReadonlyMap<string, SubscriptionState> = new Map();
+
+/**
+ * The collections are created on first use: most idle sessions never subscribe or use
+ * QoS 2, and an empty Map or Set still costs ~0.2 KiB (docs/performance.md).
+ */
 export class Session {
   persistent = false;
   /** Seconds; 0 = ends with the connection. */
   expiryInterval = 0;
   /** The session queue exists (declared by us or found after a restart). */
   queueDeclared = false;
-  readonly subscriptions = new Map<string, SubscriptionState>();
+  private subs: Map<string, SubscriptionState> | undefined;
   /** Inbound QoS 2 packet ids that got PUBREC and await PUBREL (§4.3.3 method B). */
-  readonly inboundQos2 = new Set<number>();
+  inboundQos2: Set<number> | undefined;
   /** Outbound QoS 2 packet ids whose PUBREC arrived: we owe PUBREL until PUBCOMP. */
-  readonly outboundPubrel = new Set<number>();
+  outboundPubrel: Set<number> | undefined;
   /** Packet ids of messages in flight when the last connection ended, so their redelivery reuses them ([MQTT-4.4.0-1]). */
-  readonly packetIdByMessage = new Map<MessageId, number>();
+  packetIdByMessage: Map<MessageId, number> | undefined;
   owner: SessionOwner | undefined;
   principal: Principal | undefined;
   expiryTimer: NodeJS.Timeout | undefined;
@@ -87,6 +93,23 @@ export class Session {
 
   get queue(): string {
     return sessionQueueName(this.clientId);
+  }
+
+  /** The subscriptions by the filter the client sent (`$share/...` included). */
+  get subscriptions(): ReadonlyMap<string, SubscriptionState> {
+    return this.subs ?? NO_SUBSCRIPTIONS;
+  }
+
+  setSubscription(key: string, state: SubscriptionState): void {
+    (this.subs ??= new Map()).set(key, state);
+  }
+
+  deleteSubscription(key: string): void {
+    this.subs?.delete(key);
+  }
+
+  clearSubscriptions(): void {
+    this.subs = undefined;
   }
 }
 

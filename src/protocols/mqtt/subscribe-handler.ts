@@ -76,7 +76,7 @@ function subscribeOne(c: MqttConnection, req: Subscription, subId: number | unde
         filter: bindingFilter(s.key, dollarRule, false),
       };
       if (existing !== undefined) {
-        s.subscriptions.delete(req.topicFilter);
+        s.deleteSubscription(req.topicFilter);
         vhost.unbind(principal, existing.binding);
       }
       vhost.bind(principal, binding);
@@ -84,7 +84,7 @@ function subscribeOne(c: MqttConnection, req: Subscription, subId: number | unde
       if (refs === undefined) reg.sharedRefs.set(shared.queue, (refs = new Set()));
       refs.add(s.key);
       const state: SubscriptionState = { key: req.topicFilter, filter, group: shared.group, qos: req.qos, noLocal: false, retainAsPublished: req.retainAsPublished, subscriptionId: subId, queue: shared.queue, binding };
-      s.subscriptions.set(req.topicFilter, state);
+      s.setSubscription(req.topicFilter, state);
       c.outbound.consumeShared(state);
       // Retained messages are not sent for shared subscriptions (MQTT 5 §4.8.2).
       return req.qos;
@@ -102,11 +102,11 @@ function subscribeOne(c: MqttConnection, req: Subscription, subId: number | unde
     };
     // [MQTT-3.8.4-3]: a subscription with the same filter is replaced.
     if (existing !== undefined) {
-      s.subscriptions.delete(req.topicFilter);
+      s.deleteSubscription(req.topicFilter);
       vhost.unbind(principal, existing.binding);
     }
     vhost.bind(principal, binding);
-    s.subscriptions.set(req.topicFilter, { key: req.topicFilter, group: undefined, queue: s.queue, binding, ...opts });
+    s.setSubscription(req.topicFilter, { key: req.topicFilter, group: undefined, queue: s.queue, binding, ...opts });
   } catch (err) {
     c.log.debug({ err, filter: req.topicFilter }, 'mqtt: subscribe failed');
     return failure(reasonCodeFor(err), reasonStringFor(err));
@@ -142,7 +142,7 @@ export function handleUnsubscribe(c: MqttConnection, p: UnsubscribePacket): void
       problems.push(`${clip(f)}: no such subscription`);
       continue;
     }
-    s.subscriptions.delete(f);
+    s.deleteSubscription(f);
     try {
       if (sub.group !== undefined) {
         c.outbound.cancelShared(sub.queue);

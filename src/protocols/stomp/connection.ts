@@ -5,9 +5,11 @@
  * after sending an ERROR frame). Session logic lives in handlers/*.
  */
 import type { Broker, ConnectionId, Delivery, Logger, Principal, VirtualHost } from '../../core/api.js';
-import type { ByteStream } from '../../transport/byte-stream.js';
+import type { ByteStream, StreamHandler } from '../../transport/byte-stream.js';
 import type { ProtocolContext } from '../context.js';
-import { StompDecoder, StompFrameError } from '../../codecs/stomp/decoder.js';
+import { liveConnectionsFor, type LiveConnection, type LiveConnections } from '../live-connections.js';
+import { ConnectionLog, type LogBindingsSource } from '../connection-log.js';
+import { StompDecoder, StompFrameError, type StompDecoderLimits } from '../../codecs/stomp/decoder.js';
 import { encodeFrame, HEARTBEAT } from '../../codecs/stomp/encoder.js';
 import type { StompFrame, StompVersion } from '../../codecs/stomp/frame.js';
 import { isClientCommand } from '../../codecs/stomp/frame.js';
@@ -20,6 +22,7 @@ import { appendPropertyHeaders } from './message-adapter.js';
 import { dispatch } from './handlers/dispatch.js';
 import type { TxOp } from './handlers/transaction.js';
 import { TempDestinations } from './temp-destinations.js';
+import { destinationOf } from './destination.js';
 import { endSubscription } from './handlers/subscribe.js';
 import { leaveGroup } from './exclusive-consumers.js';
 
@@ -35,6 +38,54 @@ function newConnectionId(broker: Broker): ConnectionId {
   return broker.newConnectionId?.() ?? (nextConnectionNumber++ as ConnectionId);
 }
 
+const liveRegistries = new WeakMap<ProtocolContext<unknown>, LiveConnections<StompConnection>>();
+
+interface DecoderLimitSets {
+  /** Before CONNECT: one small frame only (DESIGN §5 pre-authentication budget). */
+  readonly beforeConnect: StompDecoderLimits;
+  readonly connected: StompDecoderLimits;
+}
+
+/** The decoder limits are the same for every connection of a listener: one frozen pair per context. */
+const decoderLimitSets = new WeakMap<ProtocolContext<StompLimits>, DecoderLimitSets>();
+
+function decoderLimitsFor(ctx: ProtocolContext<StompLimits>): DecoderLimitSets {
+  let sets = decoderLimitSets.get(ctx);
+  if (sets === undefined) {
+    const l = ctx.limits;
+    sets = {
+      beforeConnect: Object.freeze({
+        maxCommandLength: l.maxCommandLength,
+        maxHeaders: l.maxHeaders,
+        maxHeaderLength: l.maxHeaderLength,
+        maxBodySize: l.maxConnectFrameSize,
+        maxFrameSize: l.maxConnectFrameSize,
+      }),
+      connected: Object.freeze({
+        maxCommandLength: l.maxCommandLength,
+        maxHeaders: l.maxHeaders,
+        maxHeaderLength: l.maxHeaderLength,
+        // The broker-wide message size limit applies too (the core does not check it).
+        maxBodySize: Math.min(l.maxBodySize, ctx.broker.limits?.maxMessageSize ?? Infinity),
+        maxFrameSize: l.maxFrameSize,
+      }),
+    };
+    decoderLimitSets.set(ctx, sets);
+  }
+  return sets;
+}
+
+/**
+ * Connections that wrote during this tick: one process.nextTick uncorks them all, instead
+ * of a bound uncork function per connection (memory on idle connections).
+ */
+let corkedConnections: StompConnection[] = [];
+function uncorkAll(): void {
+  const list = corkedConnections;
+  corkedConnections = [];
+  for (const c of list) c.uncorkNow();
+}
+
 interface PendingReceipt {
   /** undefined: no RECEIPT to write, only the close (DISCONNECT without receipt). */
   readonly id: string | undefined;
@@ -43,9 +94,12 @@ interface PendingReceipt {
   readonly thenClose: boolean;
 }
 
-export class StompConnection implements SubscriptionOwner {
+/*
+ * Memory per idle connection (docs/performance.md): no child logger is kept, and the
+ * Maps and the temp-destination table are created on first use.
+ */
+export class StompConnection implements SubscriptionOwner, LiveConnection, LogBindingsSource, StreamHandler {
   readonly id: ConnectionId;
-  readonly log: Logger;
   readonly limits: StompLimits;
   readonly decoder: StompDecoder;
   state: State = 'awaiting-connect';
@@ -56,27 +110,23 @@ export class StompConnection implements SubscriptionOwner {
   /** CONNECT `client-id` (ActiveMQ durable subscriptions). */
   clientId: string | undefined;
 
-  readonly subscriptions = new Map<string, Subscription>();
-  readonly subscriptionsByNum = new Map<number, Subscription>();
+  private subs: Map<string, Subscription> | undefined;
+  private subsByNum: Map<number, Subscription> | undefined;
   nextSubscriptionNum = 1;
-  readonly transactions = new Map<string, TxOp[]>();
+  private txs: Map<string, TxOp[]> | undefined;
   /** Body bytes held by open transactions (bounded by limits.maxTransactionBytes). */
   transactionBytes = 0;
-  readonly temp: TempDestinations;
+  private tempDestinations: TempDestinations | undefined;
 
   private deliverySeq = 0;
   private corked = false;
-  private readonly uncorkNow = (): void => {
-    this.corked = false;
-    this.stream.uncork();
-  };
   private receipts: PendingReceipt[] = [];
   private heartbeat: Heartbeat | undefined;
   private connectTimer: NodeJS.Timeout | undefined;
   private closeTimer: NodeJS.Timeout | undefined;
   /** Reading stopped: a resource alarm is active and this connection publishes. */
   private blocked = false;
-  private readonly unlisten: Array<() => void> = [];
+  private readonly live: LiveConnections<StompConnection>;
 
   constructor(
     readonly stream: ByteStream,
@@ -84,26 +134,70 @@ export class StompConnection implements SubscriptionOwner {
   ) {
     this.limits = ctx.limits;
     this.id = newConnectionId(ctx.broker);
-    this.log = ctx.log.child({ protocol: 'stomp', connection: this.id, peer: `${stream.remoteAddress}:${stream.remotePort}` });
     // Before CONNECT: one small frame only (DESIGN §5 pre-authentication budget).
-    this.decoder = new StompDecoder({
-      maxCommandLength: this.limits.maxCommandLength,
-      maxHeaders: this.limits.maxHeaders,
-      maxHeaderLength: this.limits.maxHeaderLength,
-      maxBodySize: this.limits.maxConnectFrameSize,
-      maxFrameSize: this.limits.maxConnectFrameSize,
-    });
-    this.temp = new TempDestinations(this);
-    stream.onData((chunk) => this.onData(chunk));
-    stream.onDrain(() => this.resumeConsumers());
-    stream.onClose(() => this.onClosed());
-    this.unlisten.push(ctx.onShutdown(() => this.fail({ summary: 'Server shutdown', detail: 'the server is shutting down', unexpected: false })));
+    this.decoder = new StompDecoder(decoderLimitsFor(ctx).beforeConnect);
+    if (stream.attach !== undefined) stream.attach(this);
+    else {
+      stream.onData((chunk) => this.onData(chunk));
+      stream.onDrain(() => this.resumeConsumers());
+      stream.onClose(() => this.onClosed());
+    }
+    this.live = liveConnectionsFor(liveRegistries, ctx);
+    this.live.add(this);
     this.connectTimer = setTimeout(() => {
       if (this.state === 'awaiting-connect') {
         this.fail({ summary: 'Connection timeout', detail: `no CONNECT frame within ${this.limits.connectTimeoutMs} ms`, unexpected: false });
       }
     }, this.limits.connectTimeoutMs);
     this.connectTimer.unref();
+  }
+
+  /** This connection's logger: its id and peer bound (no child logger kept per connection). */
+  get log(): Logger {
+    return new ConnectionLog(this.ctx.log, this);
+  }
+
+  logBindings(): object {
+    return { protocol: 'stomp', connection: this.id, peer: `${this.stream.remoteAddress}:${this.stream.remotePort}` };
+  }
+
+  /** Subscriptions by client id (created by the first SUBSCRIBE). */
+  get subscriptions(): Map<string, Subscription> {
+    return (this.subs ??= new Map());
+  }
+
+  /** Subscriptions by our number, the first part of a message-id / ack id. */
+  get subscriptionsByNum(): Map<number, Subscription> {
+    return (this.subsByNum ??= new Map());
+  }
+
+  /** Open transactions (created by the first BEGIN). */
+  get transactions(): Map<string, TxOp[]> {
+    return (this.txs ??= new Map());
+  }
+
+  get temp(): TempDestinations {
+    return (this.tempDestinations ??= new TempDestinations(this));
+  }
+
+  onStreamData(chunk: Buffer): void {
+    this.onData(chunk);
+  }
+
+  onStreamDrain(): void {
+    this.resumeConsumers();
+  }
+
+  onStreamClose(): void {
+    this.onClosed();
+  }
+
+  onServerShutdown(): void {
+    this.fail({ summary: 'Server shutdown', detail: 'the server is shutting down', unexpected: false });
+  }
+
+  onAlarmChange(active: boolean): void {
+    if (!active && this.blocked) this.unblock();
   }
 
   // ---- input ---------------------------------------------------------------
@@ -160,24 +254,12 @@ export class StompConnection implements SubscriptionOwner {
     this.state = 'connected';
     this.version = version;
     this.decoder.version = version;
-    this.decoder.setLimits({
-      maxCommandLength: this.limits.maxCommandLength,
-      maxHeaders: this.limits.maxHeaders,
-      maxHeaderLength: this.limits.maxHeaderLength,
-      // The broker-wide message size limit applies too (the core does not check it).
-      maxBodySize: Math.min(this.limits.maxBodySize, this.ctx.broker.limits?.maxMessageSize ?? Infinity),
-      maxFrameSize: this.limits.maxFrameSize,
-    });
+    this.decoder.setLimits(decoderLimitsFor(this.ctx).connected);
     if (this.connectTimer !== undefined) clearTimeout(this.connectTimer);
     this.connectTimer = undefined;
     this.heartbeat = heartbeat;
     heartbeat?.start();
-    const alarms = this.ctx.broker.alarms;
-    this.unlisten.push(
-      alarms.onChange((active) => {
-        if (!active && this.blocked) this.unblock();
-      }),
-    );
+    this.live.watchAlarms(this);
   }
 
   /** A SEND arrived while a resource alarm is active: stop reading this publisher. */
@@ -206,10 +288,17 @@ export class StompConnection implements SubscriptionOwner {
     if (!this.corked) {
       this.corked = true;
       this.stream.cork();
-      process.nextTick(this.uncorkNow);
+      if (corkedConnections.push(this) === 1) process.nextTick(uncorkAll);
     }
     this.stream.write(bytes);
     this.heartbeat?.noteWrite();
+  }
+
+  /** End this tick's write batch (also called early, before end()). */
+  uncorkNow(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    this.stream.uncork();
   }
 
   sendHeartbeat(): void {
@@ -290,7 +379,8 @@ export class StompConnection implements SubscriptionOwner {
     const seq = ++this.deliverySeq;
     const ackId = sub.num + '-' + seq;
     const m = d.message;
-    const headers = ['subscription', sub.id, 'destination', this.temp.displayDestination(m.exchange, m.routingKey), 'message-id', ackId];
+    const dest = this.tempDestinations?.displayDestination(m.exchange, m.routingKey) ?? destinationOf(m.exchange, m.routingKey);
+    const headers = ['subscription', sub.id, 'destination', dest, 'message-id', ackId];
     if (sub.ackMode !== 'auto') {
       sub.unacked.set(seq, d.tag);
       // STOMP 1.2 "MESSAGE": an `ack` header when the subscription needs acknowledgements.
@@ -316,14 +406,14 @@ export class StompConnection implements SubscriptionOwner {
         // The queue is gone, and its messages with it.
       }
     }
-    this.subscriptions.delete(sub.id);
-    this.subscriptionsByNum.delete(sub.num);
+    this.subs?.delete(sub.id);
+    this.subsByNum?.delete(sub.num);
     leaveGroup(this.vhost, sub);
     this.fail({ summary: 'Subscription cancelled', detail: `subscription '${sub.id}' on ${sub.destination} was cancelled by the broker: ${reason}`, unexpected: false });
   }
 
   resumeConsumers(): void {
-    for (const sub of this.subscriptions.values()) sub.consumer?.resume();
+    if (this.subs !== undefined) for (const sub of this.subs.values()) sub.consumer?.resume();
   }
 
   // ---- teardown ------------------------------------------------------------
@@ -335,23 +425,25 @@ export class StompConnection implements SubscriptionOwner {
     this.heartbeat?.stop();
     if (this.connectTimer !== undefined) clearTimeout(this.connectTimer);
     if (this.closeTimer !== undefined) clearTimeout(this.closeTimer);
-    for (const u of this.unlisten) u();
-    this.unlisten.length = 0;
+    this.live.remove(this);
     if (!wasConnected) return;
     // Cancel every consumer first so requeued messages are not offered back to them,
     // then return unacknowledged deliveries, then drop exclusive queues. Marked closed
     // first so no subscription of this connection is promoted as an exclusive standby.
-    for (const sub of this.subscriptions.values()) sub.closed = true;
-    for (const sub of this.subscriptions.values()) {
-      try {
-        endSubscription(this, sub, { deleteDurable: false, onClose: true });
-      } catch (e) {
-        this.log.warn({ err: e, subscription: sub.id }, 'error ending subscription on close');
+    const subs = this.subs;
+    if (subs !== undefined) {
+      for (const sub of subs.values()) sub.closed = true;
+      for (const sub of subs.values()) {
+        try {
+          endSubscription(this, sub, { deleteDurable: false, onClose: true });
+        } catch (e) {
+          this.log.warn({ err: e, subscription: sub.id }, 'error ending subscription on close');
+        }
       }
     }
-    this.subscriptions.clear();
-    this.subscriptionsByNum.clear();
-    this.transactions.clear();
+    this.subs?.clear();
+    this.subsByNum?.clear();
+    this.txs?.clear();
     try {
       this.vhost.connectionClosed(this.id);
     } catch (e) {

@@ -15,17 +15,17 @@ import { destinationOf } from './destination.js';
 import type { StompConnection } from './connection.js';
 
 export class TempDestinations {
-  /** temp name -> real queue name. */
-  private readonly queues = new Map<string, string>();
+  /** temp name -> real queue name (created by the first temp queue). */
+  private queues: Map<string, string> | undefined;
   /** real queue name -> temp name (to show `/temp-queue/x` in MESSAGE frames). */
-  private readonly byQueue = new Map<string, string>();
+  private byQueue: Map<string, string> | undefined;
   private topicPrefix: string | undefined;
 
   constructor(private readonly conn: StompConnection) {}
 
   /** The real queue behind `/temp-queue/<name>`, declared on first use. */
   queueFor(name: string): string {
-    const known = this.queues.get(name);
+    const known = this.queues?.get(name);
     if (known !== undefined) return known;
     const res = this.conn.vhost.declareQueue(
       this.conn.principal,
@@ -33,8 +33,8 @@ export class TempDestinations {
       { durable: false, exclusive: true, autoDelete: false, arguments: {} },
       false,
     );
-    this.queues.set(name, res.name);
-    this.byQueue.set(res.name, name);
+    (this.queues ??= new Map()).set(name, res.name);
+    (this.byQueue ??= new Map()).set(res.name, name);
     return res.name;
   }
 
@@ -46,7 +46,7 @@ export class TempDestinations {
 
   /** Destination header for a message routed with (exchange, routingKey). */
   displayDestination(exchange: string, routingKey: string): string {
-    if (exchange === '' && this.byQueue.size > 0) {
+    if (exchange === '' && this.byQueue !== undefined && this.byQueue.size > 0) {
       const t = this.byQueue.get(routingKey);
       if (t !== undefined) return '/temp-queue/' + t;
     } else if (exchange === 'amq.topic' && this.topicPrefix !== undefined && routingKey.startsWith(this.topicPrefix)) {
