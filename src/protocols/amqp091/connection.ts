@@ -20,8 +20,8 @@ import {
 import type { Broker, ConnectionId, Logger, Principal, User, VirtualHost } from '../../core/api.js';
 import type { ByteStream, StreamHandler } from '../../transport/byte-stream.js';
 import type { ProtocolContext } from '../context.js';
-import { ConnectionLog, type LogBindingsSource } from '../connection-log.js';
-import { liveConnectionsFor, type LiveConnection, type LiveConnections } from '../live-connections.js';
+import { ConnectionLog, type LogBindingsSource } from '../shared/connection-log.js';
+import { liveConnectionsFor, type LiveConnection, type LiveConnections } from '../shared/live-connections.js';
 import { MECHANISMS, parseSaslResponse } from './auth.js';
 import { Channel } from './channel.js';
 import { AmqpError, channelError, notAllowed, toAmqpError, unexpectedFrame } from './errors.js';

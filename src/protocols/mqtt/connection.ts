@@ -18,7 +18,7 @@ import {
 import type { ConnectionId, Logger, Principal, VirtualHost } from '../../core/api.js';
 import type { ByteStream, StreamHandler } from '../../transport/byte-stream.js';
 import type { ProtocolContext } from '../context.js';
-import { liveConnectionsFor, type LiveConnection, type LiveConnections } from '../live-connections.js';
+import { liveConnectionsFor, type LiveConnection, type LiveConnections } from '../shared/live-connections.js';
 import { handleConnect, refuseUnsupportedLevel } from './connect-handler.js';
 import { Outbound } from './delivery.js';
 import { MqttFailure } from './errors.js';

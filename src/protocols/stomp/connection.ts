@@ -7,8 +7,8 @@
 import type { Broker, ConnectionId, Delivery, Logger, Principal, VirtualHost } from '../../core/api.js';
 import type { ByteStream, StreamHandler } from '../../transport/byte-stream.js';
 import type { ProtocolContext } from '../context.js';
-import { liveConnectionsFor, type LiveConnection, type LiveConnections } from '../live-connections.js';
-import { ConnectionLog, type LogBindingsSource } from '../connection-log.js';
+import { liveConnectionsFor, type LiveConnection, type LiveConnections } from '../shared/live-connections.js';
+import { ConnectionLog, type LogBindingsSource } from '../shared/connection-log.js';
 import { StompDecoder, StompFrameError, type StompDecoderLimits } from '../../codecs/stomp/decoder.js';
 import { encodeFrame, HEARTBEAT } from '../../codecs/stomp/encoder.js';
 import type { StompFrame, StompVersion } from '../../codecs/stomp/frame.js';

@@ -8,7 +8,7 @@
  * actually written (a level the parent has disabled costs nothing); the lines are the
  * same as a long-lived child's.
  */
-import type { Logger } from '../core/api.js';
+import type { Logger } from '../../core/api.js';
 
 type Level = 'debug' | 'info' | 'warn' | 'error';
 

@@ -8,8 +8,8 @@
  * connection"). Here a connection costs one Set entry per broadcast it takes part in,
  * and the context gets one listener of each kind, registered on first use.
  */
-import type { AlarmState } from '../core/api.js';
-import type { ProtocolContext } from './context.js';
+import type { AlarmState } from '../../core/api.js';
+import type { ProtocolContext } from '../context.js';
 
 export interface LiveConnection {
   /** The server is stopping: close politely (AMQP 320, MQTT 5 DISCONNECT 0x8B, STOMP ERROR). */
