@@ -145,6 +145,7 @@ export class MqttConnection implements SessionOwner, LiveConnection, StreamHandl
     // decoder's own partial-packet buffer. Do not keep the chunk alive while idle.
     decoder.push(NO_BYTES);
     this.inboundPublishes?.endOfChunk();
+    this.outbound.endOfChunk();
   }
 
   private handle(p: MqttPacket): void {

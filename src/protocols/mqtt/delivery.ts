@@ -115,6 +115,8 @@ export class Outbound {
   private sharedConsumers: Map<string, Consumer> | undefined;
   private pendingRetained: PendingRetained[] | undefined;
   private consumerSeq = 0;
+  /** Acknowledgements in the chunk being handled freed window: dispatch once at its end. */
+  private pumpDue = false;
 
   constructor(private readonly c: MqttConnection) {}
 
@@ -297,18 +299,20 @@ export class Outbound {
   private allocatePacketId(messageId: MessageId | undefined): number {
     const s = this.session;
     const pubrel = this.pubrel;
-    if (messageId !== undefined) {
-      const prev = s.packetIdByMessage?.get(messageId);
-      if (prev !== undefined && !this.inflight.has(prev) && !pubrel.has(prev)) return prev;
+    // A message that was in flight when the last connection ended goes out again with
+    // the same packet id (close() wrote those down).
+    const remembered = s.packetIdByMessage;
+    if (messageId !== undefined && remembered !== undefined && remembered.size > 0) {
+      const prev = remembered.get(messageId);
+      if (prev !== undefined) {
+        remembered.delete(messageId);
+        if (!this.inflight.has(prev) && !pubrel.has(prev)) return prev;
+      }
     }
-    // Ids of messages that left the queue another way (expired, purged) are never removed
-    // by an ack; keep the map bounded.
-    if (s.packetIdByMessage !== undefined && s.packetIdByMessage.size > 65_535) s.packetIdByMessage.clear();
     for (let i = 0; i < 65_535; i++) {
       this.nextPacketId = (this.nextPacketId % 65_535) + 1;
       const id = this.nextPacketId;
       if (this.inflight.has(id) || pubrel.has(id)) continue;
-      if (messageId !== undefined) (s.packetIdByMessage ??= new Map()).set(messageId, id);
       return id;
     }
     throw new Error('no free packet identifier'); // unreachable: the window is below 65535
@@ -325,7 +329,6 @@ export class Outbound {
   }
 
   private finish(e: InFlight): void {
-    if (e.messageId !== undefined) this.c.session?.packetIdByMessage?.delete(e.messageId);
     this.settle(e.queue, e.tag);
   }
 
@@ -335,7 +338,7 @@ export class Outbound {
     if (e === undefined || e.qos !== 1) return; // unknown id: nothing to do
     this.inflightMap!.delete(p.packetId);
     this.finish(e);
-    this.pump();
+    this.pumpDue = true;
   }
 
   /** PUBREC (QoS 2 step 1, §4.3.3): settle, then owe PUBREL until PUBCOMP. */
@@ -351,7 +354,7 @@ export class Outbound {
     this.finish(e);
     if (p.reasonCode >= 0x80) {
       // [MQTT-4.3.3-4] a failure PUBREC ends the exchange; the id is free again.
-      this.pump();
+      this.pumpDue = true;
       return;
     }
     (this.session.outboundPubrel ??= new Set()).add(p.packetId);
@@ -360,7 +363,18 @@ export class Outbound {
 
   /** PUBCOMP (QoS 2 step 2): the packet id is free. */
   onPubcomp(p: AckPacket): void {
-    if (this.c.session?.outboundPubrel?.delete(p.packetId) === true) this.pump();
+    if (this.c.session?.outboundPubrel?.delete(p.packetId) === true) this.pumpDue = true;
+  }
+
+  /**
+   * The received chunk is handled. Acknowledgements in it freed window: resume the
+   * queues once here rather than once per PUBACK, so a chunk of acks becomes one
+   * dispatch pass and one batch of writes.
+   */
+  endOfChunk(): void {
+    if (!this.pumpDue) return;
+    this.pumpDue = false;
+    this.pump();
   }
 
   onDrain(): void {
@@ -390,7 +404,15 @@ export class Outbound {
     this.pendingRetained = undefined;
     if (this.inflight.size === 0) return;
     const byQueue = new Map<string, QueueDeliveryTag[]>();
-    for (const e of this.inflight.values()) {
+    const session = this.c.session;
+    for (const [packetId, e] of this.inflight) {
+      // [MQTT-4.4.0-1]: on the session's next connection this message goes out again
+      // with the same packet id (allocatePacketId reads this). Written here, not per
+      // delivery: only messages in flight at the end need it.
+      if (e.messageId !== undefined && session !== undefined) {
+        const ids = (session.packetIdByMessage ??= new Map());
+        if (ids.size < 65_535) ids.set(e.messageId, packetId);
+      }
       if (e.queue === undefined) continue;
       let tags = byQueue.get(e.queue);
       if (tags === undefined) byQueue.set(e.queue, (tags = []));

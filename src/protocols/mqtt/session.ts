@@ -79,7 +79,7 @@ export class Session {
   inboundQos2: Set<number> | undefined;
   /** Outbound QoS 2 packet ids whose PUBREC arrived: we owe PUBREL until PUBCOMP. */
   outboundPubrel: Set<number> | undefined;
-  /** Packet id given to an in-flight message, so a redelivery reuses it ([MQTT-4.4.0-1]). */
+  /** Packet ids of messages in flight when the last connection ended, so their redelivery reuses them ([MQTT-4.4.0-1]). */
   packetIdByMessage: Map<MessageId, number> | undefined;
   owner: SessionOwner | undefined;
   principal: Principal | undefined;
