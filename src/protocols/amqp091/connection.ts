@@ -22,6 +22,7 @@ import type { ByteStream, StreamHandler } from '../../transport/byte-stream.js';
 import type { ProtocolContext } from '../context.js';
 import { ConnectionLog, type LogBindingsSource } from '../shared/connection-log.js';
 import { liveConnectionsFor, type LiveConnection, type LiveConnections } from '../shared/live-connections.js';
+import { EndOfTurnFlush } from '../shared/end-of-turn.js';
 import { MECHANISMS, parseSaslResponse } from './auth.js';
 import { Channel } from './channel.js';
 import { AmqpError, channelError, notAllowed, toAmqpError, unexpectedFrame } from './errors.js';
@@ -62,16 +63,8 @@ const HANDSHAKE_CHUNK = 1024;
 /** No channel yet (the Map is created by the first channel.open). */
 const NO_CHANNELS: ReadonlyMap<number, Channel> = new Map();
 
-/**
- * Connections with output this event-loop turn: one microtask flushes them all, instead
- * of a bound flush function per connection.
- */
-let corkedConnections: AmqpConnection[] = [];
-function flushAll(): void {
-  const list = corkedConnections;
-  corkedConnections = [];
-  for (const c of list) c.flushNow();
-}
+/** Connections with output this event-loop turn: one microtask flushes them all. */
+const endOfTurn = new EndOfTurnFlush<AmqpConnection>(queueMicrotask, (c) => c.flushNow());
 
 /*
  * Memory per idle connection (docs/performance.md): no child logger is kept, Maps and
@@ -194,7 +187,7 @@ export class AmqpConnection implements LiveConnection, LogBindingsSource, Stream
     if (!this.corked) {
       this.corked = true;
       this.stream.cork();
-      if (corkedConnections.push(this) === 1) queueMicrotask(flushAll);
+      endOfTurn.add(this);
     }
     return this.encoder;
   }

@@ -19,6 +19,7 @@ import type { ConnectionId, Logger, Principal, VirtualHost } from '../../core/ap
 import type { ByteStream, StreamHandler } from '../../transport/byte-stream.js';
 import type { ProtocolContext } from '../context.js';
 import { liveConnectionsFor, type LiveConnection, type LiveConnections } from '../shared/live-connections.js';
+import { EndOfTurnFlush } from '../shared/end-of-turn.js';
 import { handleConnect, refuseUnsupportedLevel } from './connect-handler.js';
 import { Outbound } from './delivery.js';
 import { MqttFailure } from './errors.js';
@@ -36,16 +37,8 @@ const liveRegistries = new WeakMap<ProtocolContext<unknown>, LiveConnections<Mqt
 /** A chunk fully consumed by the decoder is let go of (see onData). */
 const NO_BYTES = Buffer.alloc(0);
 
-/**
- * Connections that wrote during this event-loop turn: one microtask uncorks them all,
- * instead of a bound uncork function per connection (memory on idle connections).
- */
-let corkedConnections: MqttConnection[] = [];
-function uncorkAll(): void {
-  const list = corkedConnections;
-  corkedConnections = [];
-  for (const c of list) c.uncork();
-}
+/** Connections that wrote during this event-loop turn: one microtask uncorks them all. */
+const endOfTurn = new EndOfTurnFlush<MqttConnection>(queueMicrotask, (c) => c.uncork());
 
 /*
  * Memory per idle connection (docs/performance.md): what only some connections use
@@ -214,7 +207,7 @@ export class MqttConnection implements SessionOwner, LiveConnection, StreamHandl
     if (!this.corked) {
       this.corked = true;
       this.stream.cork();
-      if (corkedConnections.push(this) === 1) queueMicrotask(uncorkAll);
+      endOfTurn.add(this);
     }
     this.stream.write(buf);
   }

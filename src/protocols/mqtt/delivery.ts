@@ -24,7 +24,7 @@ import {
 import type { Consumer, ConsumerSink, Delivery, QueueDeliveryTag } from '../../core/api.js';
 import type { MessageId, MessageProperties } from '../../core/message.js';
 import type { MqttConnection } from './connection.js';
-import { deliveryTopic, messageQoS, toMqttProperties, wasRetained } from './message-adapter.js';
+import { deliveryTopic, hasNoProperties, messageQoS, toMqttProperties, wasRetained } from './message-adapter.js';
 import { originOf, type Session, type SubscriptionState } from './session.js';
 import { filterMatches } from './topic.js';
 
@@ -45,11 +45,6 @@ export interface PendingRetained {
 }
 
 const ACK: { readonly kind: 'ack' } = Object.freeze({ kind: 'ack' });
-
-function isEmpty(props: MqttProperties): boolean {
-  for (const _ in props) return false;
-  return true;
-}
 
 /**
  * The last QoS 0 PUBLISH encoded without properties. A fan-out delivers one message to
@@ -282,15 +277,10 @@ export class Outbound {
         props.topicAlias = a;
       }
     }
-    if (qos === 0 && (props === undefined || isEmpty(props))) {
-      c.send(sharedQos0Publish(c.level, wireTopic, retain, body));
-      if (body.length > PUBLISH_INLINE_MAX) c.send(body);
-      this.settle(queue, tag);
-      return;
-    }
     const packetId = qos > 0 ? this.allocatePacketId(messageId) : 0;
+    if (qos === 0 && (props === undefined || hasNoProperties(props))) c.send(sharedQos0Publish(c.level, wireTopic, retain, body));
     // DUP only on a resend of a QoS > 0 message [MQTT-3.3.1-3].
-    c.send(encodePublish(c.level, wireTopic, qos, qos > 0 && redelivered, retain, packetId, props, body));
+    else c.send(encodePublish(c.level, wireTopic, qos, qos > 0 && redelivered, retain, packetId, props, body));
     if (body.length > PUBLISH_INLINE_MAX) c.send(body);
     if (qos === 0) this.settle(queue, tag);
     else (this.inflightMap ??= new Map()).set(packetId, { queue, tag, qos: qos as 1 | 2, messageId });

@@ -30,7 +30,8 @@ function plainProperties(qos: QoS, retain: boolean): MessageProperties {
  */
 const PLAIN: readonly MessageProperties[] = [0, 1, 2, 0, 1, 2].map((q, i) => plainProperties(q as QoS, i >= 3));
 
-function hasNoProperties(p: MqttProperties): boolean {
+/** No MQTT 5 property is set (always so for a 3.1.1 packet). */
+export function hasNoProperties(p: MqttProperties): boolean {
   for (const _ in p) return false;
   return true;
 }

@@ -8,6 +8,7 @@ import type { Broker, ConnectionId, Delivery, Logger, Principal, VirtualHost } f
 import type { ByteStream, StreamHandler } from '../../transport/byte-stream.js';
 import type { ProtocolContext } from '../context.js';
 import { liveConnectionsFor, type LiveConnection, type LiveConnections } from '../shared/live-connections.js';
+import { EndOfTurnFlush } from '../shared/end-of-turn.js';
 import { ConnectionLog, type LogBindingsSource } from '../shared/connection-log.js';
 import { StompDecoder, StompFrameError, type StompDecoderLimits } from '../../codecs/stomp/decoder.js';
 import { encodeFrame, HEARTBEAT } from '../../codecs/stomp/encoder.js';
@@ -75,16 +76,8 @@ function decoderLimitsFor(ctx: ProtocolContext<StompLimits>): DecoderLimitSets {
   return sets;
 }
 
-/**
- * Connections that wrote during this tick: one process.nextTick uncorks them all, instead
- * of a bound uncork function per connection (memory on idle connections).
- */
-let corkedConnections: StompConnection[] = [];
-function uncorkAll(): void {
-  const list = corkedConnections;
-  corkedConnections = [];
-  for (const c of list) c.uncorkNow();
-}
+/** Connections that wrote during this tick: one process.nextTick uncorks them all. */
+const endOfTurn = new EndOfTurnFlush<StompConnection>((run) => process.nextTick(run), (c) => c.uncorkNow());
 
 interface PendingReceipt {
   /** undefined: no RECEIPT to write, only the close (DISCONNECT without receipt). */
@@ -288,7 +281,7 @@ export class StompConnection implements SubscriptionOwner, LiveConnection, LogBi
     if (!this.corked) {
       this.corked = true;
       this.stream.cork();
-      if (corkedConnections.push(this) === 1) process.nextTick(uncorkAll);
+      endOfTurn.add(this);
     }
     this.stream.write(bytes);
     this.heartbeat?.noteWrite();
