@@ -134,6 +134,13 @@ export interface ConsumerSink {
   hasCredit(): boolean;
   /** Push a delivery. Called only after hasCredit() returned true. */
   deliver(delivery: Delivery): void;
+  /**
+   * Optional, for a consumer that acknowledges some deliveries and not others: true when
+   * `message` will count as settled once sent (MQTT: a QoS 0 message, even on a QoS 1
+   * subscription, MQTT 5 §3.8.4). The queue then delivers it as to a no-ack consumer: it
+   * is never held unacked, and the sink must not settle it.
+   */
+  settlesOnSend?(message: Message): boolean;
   /** The broker ended this consumer (queue deleted, SAC change is not a cancel). */
   cancelledByBroker(reason: string): void;
 }

@@ -52,8 +52,8 @@ export class Exchange {
     this.router.remove(b);
   }
 
-  collect(routingKey: string, message: Message, out: Binding<Destination>[]): void {
-    this.router.collect(routingKey, message, out);
+  route(routingKey: string, message: Message): readonly Binding<Destination>[] {
+    return this.router.route(routingKey, message);
   }
 
   info(): ExchangeInfo {

@@ -505,7 +505,7 @@ export class Queue implements ConsumerOwner, PagingPort {
 
   private deliverTo(c: ConsumerImpl, e: Entry): void {
     let tag: number;
-    if (c.noAck) {
+    if (c.noAck || (c.sink.settlesOnSend !== undefined && c.sink.settlesOnSend(e.message))) {
       tag = ++lastDeliveryTag;
       if (e.persisted) this.host.store.dequeue(this.key, e.message.id);
     } else {

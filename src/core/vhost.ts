@@ -35,6 +35,7 @@ import { serializeMessage } from './message-serde.js';
 import type { Permission } from './users.js';
 import { queueKey, type MessageStore, type PageStore } from '../store/api.js';
 import type { MemoryBudget } from './memory-budget.js';
+import { ScratchList } from './scratch-list.js';
 
 /** What a virtual host needs from the broker around it. */
 export interface VhostEnv {
@@ -79,8 +80,8 @@ export class VirtualHostImpl implements VirtualHost, QueueHost {
   private readonly touched = new Map<ConnectionId, Set<Queue>>();
   private epoch = 0;
   private depth = 0;
-  private readonly bindingScratch: Binding<Destination>[] = [];
-  private readonly queueScratch: Queue[][] = [];
+  /** Queues a message routes to, one list per nesting depth (dead-lettering re-enters). */
+  private readonly queueScratch: ScratchList<Queue>[] = [];
 
   constructor(
     readonly name: string,
@@ -446,7 +447,7 @@ export class VirtualHostImpl implements VirtualHost, QueueHost {
       this.env.log.warn({ vhost: this.name, exchange: x.name }, 'routing nested too deep; message dropped');
       return publishResult(0, false, false);
     }
-    const out = (this.queueScratch[this.depth] ??= []);
+    const out = (this.queueScratch[this.depth] ??= new ScratchList<Queue>());
     this.depth++;
     try {
       // Queues are deduplicated across every routing key of the message; exchanges are
@@ -460,8 +461,8 @@ export class VirtualHostImpl implements VirtualHost, QueueHost {
       let written = false;
       const persistent = message.properties.deliveryMode === 2;
       const ttl = parseExpiration(message.properties.expiration);
-      for (let i = 0; i < out.length; i++) {
-        const q = out[i] as Queue;
+      for (let i = 0; i < out.size; i++) {
+        const q = out.at(i);
         if (q.deleted) continue;
         if (dl !== undefined && dl.reason !== 'rejected' && isDeadLetterCycle(q.name, message.properties.headers)) {
           this.env.log.debug({ vhost: this.name, queue: q.name }, 'dead-letter cycle; message dropped');
@@ -481,12 +482,12 @@ export class VirtualHostImpl implements VirtualHost, QueueHost {
       }
       return publishResult(routed, rejected, needsSync);
     } finally {
-      out.length = 0;
+      out.clear();
       this.depth--;
     }
   }
 
-  private collect(x: Exchange, routingKey: string, message: Message, out: Queue[], qEpoch: number, xEpoch: number): void {
+  private collect(x: Exchange, routingKey: string, message: Message, out: ScratchList<Queue>, qEpoch: number, xEpoch: number): void {
     x.mark = xEpoch;
     if (x.isDefault) {
       // AMQP 0-9-1 §3.1.3.1: every queue is bound to the default exchange by its name.
@@ -497,13 +498,10 @@ export class VirtualHostImpl implements VirtualHost, QueueHost {
       }
       return;
     }
-    const scratch = this.bindingScratch;
-    const start = scratch.length;
-    x.collect(routingKey, message, scratch);
-    const end = scratch.length;
+    const bindings = x.route(routingKey, message);
     let matched = false;
-    for (let i = start; i < end; i++) {
-      const b = scratch[i] as Binding<Destination>;
+    for (let i = 0; i < bindings.length; i++) {
+      const b = bindings[i] as Binding<Destination>;
       if (b.filter !== undefined && !b.filter(message)) continue;
       matched = true;
       const d = b.destination;
@@ -515,7 +513,6 @@ export class VirtualHostImpl implements VirtualHost, QueueHost {
         this.collect(d, routingKey, message, out, qEpoch, xEpoch);
       }
     }
-    scratch.length = start;
     // Alternate exchange: used when this exchange itself routed nowhere (rabbit_exchange route1).
     if (!matched && x.alternate !== undefined) {
       const ae = this.exchanges.get(x.alternate);

@@ -27,6 +27,9 @@ function onSocketClose(this: Socket, hadError: boolean): void {
   handlers.get(this)!.onStreamClose(hadError);
 }
 
+/** A batch up to this many bytes is copied into one buffer; a larger one goes out as writev. */
+const MAX_COPIED_BATCH = 64 * 1024;
+
 /**
  * ByteStream over a TCP or TLS socket. TCP_NODELAY is set on every socket: without it
  * Nagle's algorithm delays small frames by tens of milliseconds (DESIGN §4).
@@ -39,6 +42,12 @@ function onSocketClose(this: Socket, hadError: boolean): void {
 class SocketStream implements ByteStream {
   readonly remoteAddress: string;
   readonly remotePort: number;
+  /** True between cork() and uncork(): writes are batched here, not in the socket. */
+  private corked = false;
+  /** The batch: its first buffer alone, or every buffer once there are two. */
+  private first: Buffer | undefined;
+  private rest: Buffer[] | undefined;
+  private batched = 0;
 
   constructor(
     private readonly socket: Socket,
@@ -51,14 +60,48 @@ class SocketStream implements ByteStream {
     this.remotePort = socket.remotePort ?? 0;
   }
 
+  /**
+   * While corked, buffers are collected here and leave as one socket write at uncork:
+   * a turn's small packets are copied into one buffer, which costs less than the
+   * socket's own cork (a request object per write, then writev over the list) and
+   * allocates nothing when the turn wrote one packet (docs/performance.md). The batch
+   * goes out early once it would take the socket past its high-water mark, so the
+   * return value means what socket.write's does: false = wait for 'drain', which
+   * will then come.
+   */
   write(chunk: Buffer): boolean {
-    return this.socket.destroyed ? false : this.socket.write(chunk);
+    const s = this.socket;
+    if (s.destroyed) return false;
+    if (!this.corked) return s.write(chunk);
+    if (this.first === undefined) this.first = chunk;
+    else if (this.rest === undefined) this.rest = [this.first, chunk];
+    else this.rest.push(chunk);
+    this.batched += chunk.length;
+    if (this.batched + s.writableLength < s.writableHighWaterMark) return true;
+    return this.flushBatch();
   }
   cork(): void {
-    this.socket.cork();
+    this.corked = true;
   }
   uncork(): void {
-    this.socket.uncork();
+    this.corked = false;
+    if (this.first !== undefined) this.flushBatch();
+  }
+  private flushBatch(): boolean {
+    const s = this.socket;
+    const first = this.first;
+    const rest = this.rest;
+    const bytes = this.batched;
+    this.first = this.rest = undefined;
+    this.batched = 0;
+    if (first === undefined || s.destroyed) return !s.destroyed;
+    if (rest === undefined) return s.write(first);
+    // Copying is cheap for small packets; past this size a copy costs more than writev.
+    if (bytes <= MAX_COPIED_BATCH) return s.write(Buffer.concat(rest, bytes));
+    s.cork();
+    for (const b of rest) s.write(b);
+    s.uncork();
+    return !s.writableNeedDrain;
   }
   get writableNeedDrain(): boolean {
     return this.socket.writableNeedDrain;
@@ -70,9 +113,12 @@ class SocketStream implements ByteStream {
     this.socket.resume();
   }
   end(): void {
+    this.uncork();
     this.socket.end();
   }
   destroy(): void {
+    this.first = this.rest = undefined;
+    this.batched = 0;
     this.socket.destroy();
   }
   onData(listener: (chunk: Buffer) => void): void {

@@ -1,6 +1,8 @@
 import type { Message } from '../message.js';
 import type { Binding, Router } from './binding.js';
 
+const NONE: readonly never[] = [];
+
 /** Direct exchange: exact routing-key match, one map lookup (AMQP 0-9-1 §3.1.3.1). */
 export class DirectRouter<D> implements Router<D> {
   private readonly byKey = new Map<string, Binding<D>[]>();
@@ -19,8 +21,7 @@ export class DirectRouter<D> implements Router<D> {
     if (list.length === 0) this.byKey.delete(b.routingKey);
   }
 
-  collect(routingKey: string, _message: Message, out: Binding<D>[]): void {
-    const list = this.byKey.get(routingKey);
-    if (list) for (let i = 0; i < list.length; i++) out.push(list[i] as Binding<D>);
+  route(routingKey: string, _message: Message): readonly Binding<D>[] {
+    return this.byKey.get(routingKey) ?? NONE;
   }
 }

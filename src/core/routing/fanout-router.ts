@@ -14,7 +14,7 @@ export class FanoutRouter<D> implements Router<D> {
     if (i >= 0) this.all.splice(i, 1);
   }
 
-  collect(_routingKey: string, _message: Message, out: Binding<D>[]): void {
-    for (let i = 0; i < this.all.length; i++) out.push(this.all[i] as Binding<D>);
+  route(_routingKey: string, _message: Message): readonly Binding<D>[] {
+    return this.all;
   }
 }

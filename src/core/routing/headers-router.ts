@@ -39,12 +39,15 @@ export class HeadersRouter<D> implements Router<D> {
     if (i >= 0) this.list.splice(i, 1);
   }
 
-  collect(_routingKey: string, message: Message, out: Binding<D>[]): void {
+  /** A new array per call: headers exchanges are matched by scan and rarely hot. */
+  route(_routingKey: string, message: Message): readonly Binding<D>[] {
+    const out: Binding<D>[] = [];
     const headers = message.properties.headers;
     for (let i = 0; i < this.list.length; i++) {
       const c = this.list[i] as Compiled<D>;
       if (matches(c, headers)) out.push(c.binding);
     }
+    return out;
   }
 }
 

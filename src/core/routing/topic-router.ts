@@ -67,15 +67,14 @@ export class TopicRouter<D> implements Router<D> {
     }
   }
 
-  collect(routingKey: string, _message: Message, out: Binding<D>[]): void {
-    const key = routingKey;
-    let hit = this.cache.get(key);
+  route(routingKey: string, _message: Message): readonly Binding<D>[] {
+    let hit = this.cache.get(routingKey);
     if (hit === undefined) {
-      hit = this.match(key);
+      hit = this.match(routingKey);
       if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
-      this.cache.set(key, hit);
+      this.cache.set(routingKey, hit);
     }
-    for (let i = 0; i < hit.length; i++) out.push(hit[i] as Binding<D>);
+    return hit;
   }
 
   /** Uncached match; exposed for tests. */

@@ -38,7 +38,7 @@ const liveRegistries = new WeakMap<ProtocolContext<unknown>, LiveConnections<Mqt
 const NO_BYTES = Buffer.alloc(0);
 
 /** Connections that wrote during this event-loop turn: one microtask uncorks them all. */
-const endOfTurn = new EndOfTurnFlush<MqttConnection>(queueMicrotask, (c) => c.uncork());
+const endOfTurn = new EndOfTurnFlush<MqttConnection>((run) => process.nextTick(run), (c) => c.uncork());
 
 /*
  * Memory per idle connection (docs/performance.md): what only some connections use

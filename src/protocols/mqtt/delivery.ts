@@ -22,7 +22,7 @@ import {
   type QoS,
 } from '../../codecs/mqtt/index.js';
 import type { Consumer, ConsumerSink, Delivery, QueueDeliveryTag } from '../../core/api.js';
-import type { MessageId, MessageProperties } from '../../core/message.js';
+import type { Message, MessageId, MessageProperties } from '../../core/message.js';
 import type { MqttConnection } from './connection.js';
 import { deliveryTopic, hasNoProperties, messageQoS, toMqttProperties, wasRetained } from './message-adapter.js';
 import { originOf, type Session, type SubscriptionState } from './session.js';
@@ -85,6 +85,10 @@ class QueueSink implements ConsumerSink {
   }
   deliver(d: Delivery): void {
     this.out.deliver(d, this.shared);
+  }
+  /** A QoS 0 message goes out at QoS 0 whatever the subscription's QoS: nothing to settle later. */
+  settlesOnSend(m: Message): boolean {
+    return messageQoS(m.properties) === 0;
   }
   cancelledByBroker(reason: string): void {
     this.out.consumerCancelled(this, reason);
@@ -227,7 +231,9 @@ export class Outbound {
       if (maxQos < 0) maxQos = 2;
     }
     const qos = Math.min(maxQos, msgQos) as QoS;
-    this.emit(topic, qos, rap && wasRetained(m), m.properties, m.body, subIds, d.queue, d.tag, d.redelivered, m.id);
+    // A QoS 0 message was settled by the queue when delivered (QueueSink.settlesOnSend).
+    const queue = msgQos === 0 ? undefined : d.queue;
+    this.emit(topic, qos, rap && wasRetained(m), m.properties, m.body, subIds, queue, d.tag, d.redelivered, m.id);
   }
 
   /** Queue retained messages for a new subscription; they go before further queue deliveries. */
