@@ -12,25 +12,24 @@ import { fmtNum, rotation } from './stats.js';
 import { cpuSeconds } from '../proc-stats.js';
 
 /**
- * Wait until the broker is idle (under 0.15 CPU seconds per second), at most `maxMs`:
- * a broker still digesting the previous run's backlog would otherwise slow the next run
- * (RabbitMQ after 100 publishers at full speed, for instance).
+ * Wait until every broker is idle (each under 0.15 CPU seconds per second), at most
+ * `maxMs`. A broker still digesting an earlier run's backlog would otherwise slow the next
+ * run, whichever broker it measures: RabbitMQ keeps working for minutes after 100
+ * publishers at full speed, and on 2 cores that CPU comes out of the measured broker's share.
  */
-async function quiesce(pid: number, maxMs: number): Promise<number> {
+async function quiesce(pids: readonly number[], maxMs: number): Promise<number> {
   const t0 = Date.now();
+  const cpu = (pid: number): number => {
+    try {
+      return cpuSeconds(pid);
+    } catch {
+      return 0; // gone: counts as idle
+    }
+  };
   while (Date.now() - t0 < maxMs) {
-    let c0: number;
-    try {
-      c0 = cpuSeconds(pid);
-    } catch {
-      return 0;
-    }
+    const before = pids.map(cpu);
     await new Promise((r) => setTimeout(r, 1000));
-    try {
-      if (cpuSeconds(pid) - c0 < 0.15) break;
-    } catch {
-      return 0;
-    }
+    if (pids.every((pid, i) => cpu(pid) - (before[i] as number) < 0.15)) break;
   }
   return Date.now() - t0;
 }
@@ -222,8 +221,9 @@ export async function runCompare(argv: string[]): Promise<number> {
       for (let run = 0; run < o.runs; run++) {
         for (const id of rotation(list, run)) {
           const b = brokers.get(id)!;
-          const waited = await quiesce(b.peer ? pidListeningOn(b.pidPort) || b.pid : b.pid, 120_000);
-          if (waited > 5000) log(`  (waited ${(waited / 1000).toFixed(0)} s for ${b.label} to become idle)`);
+          const pids = [...brokers.values()].map((x) => (x.peer ? pidListeningOn(x.pidPort) || x.pid : x.pid));
+          const waited = await quiesce(pids, 120_000);
+          if (waited > 5000) log(`  (waited ${(waited / 1000).toFixed(0)} s for every broker to become idle)`);
           const r = await runOne(c, b, run);
           records.push(r);
           const m = r.metrics;

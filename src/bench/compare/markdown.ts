@@ -145,7 +145,7 @@ export function render(r: Report): string {
   L.push('');
   L.push('## Method');
   L.push('');
-  L.push(`- ${r.runs} run(s) per broker and case; the broker order rotates every run (alternating); the tables show medians over the successful runs. Before each run the comparison waits (up to 2 minutes) until that broker uses less than 0.15 CPU seconds per second, so a backlog left by the previous run does not slow the next one.`);
+  L.push(`- ${r.runs} run(s) per broker and case; the broker order rotates every run (alternating); the tables show medians over the successful runs. Before each run the comparison waits (up to 2 minutes) until every broker uses less than 0.15 CPU seconds per second, so a backlog one broker is still digesting does not slow the next run (on 2 cores it would take CPU from whichever broker is measured).`);
   L.push(`- Timed cases run ${r.plan.duration} s after a ${r.plan.warmup} s warm-up that is excluded from rates and latency (loss and duplicates count the whole run).`);
   L.push('- msg/s received is deliveries per second (a fan-out to 16 consumers counts 16 per message), measured from the end of the warm-up to the last delivery.');
   L.push('- Latency is end to end: producer timestamp in the body to the consumer\'s socket read, same clock.');
