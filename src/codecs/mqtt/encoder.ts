@@ -92,6 +92,32 @@ export function encodeAck(level: ProtocolLevel, type: 4 | 5 | 6 | 7, packetId: n
   return buf;
 }
 
+/**
+ * An acknowledgement that needs no reason code or properties (every one in 3.1.1; in 5.0
+ * reason 0 without properties, §3.4.2.1) is 4 bytes: kept as the number
+ * `type << 16 | packetId` until written, so a run of them is encoded into one buffer by
+ * encodeShortAcks instead of one buffer each.
+ */
+export type ShortAck = number & { readonly __shortAck: unique symbol };
+
+export const shortAck = (type: 4 | 5 | 6 | 7, packetId: number): ShortAck => ((type << 16) | packetId) as ShortAck;
+
+/** acks[start..end) as consecutive 4-byte packets in one buffer. */
+export function encodeShortAcks(acks: ArrayLike<ShortAck | Buffer>, start: number, end: number): Buffer {
+  const buf = Buffer.allocUnsafe((end - start) * 4);
+  let off = 0;
+  for (let i = start; i < end; i++) {
+    const a = acks[i] as ShortAck;
+    const type = a >>> 16;
+    buf[off] = (type << 4) | (type === PacketType.PUBREL ? 0b0010 : 0);
+    buf[off + 1] = 2;
+    buf[off + 2] = (a >>> 8) & 0xff;
+    buf[off + 3] = a & 0xff;
+    off += 4;
+  }
+  return buf;
+}
+
 export function encodeConnack(level: ProtocolLevel, p: Omit<ConnackPacket, 'type'>): Buffer {
   const remaining = 2 + (level === 5 ? propsBlockLen(p.properties) : 0);
   const { buf, off: o } = header(PacketType.CONNACK << 4, remaining);

@@ -9,7 +9,7 @@
  * store waits for one afterSync, and later batches queue behind it.
  */
 import { isUtf8 } from 'node:buffer';
-import { encodeAck, PacketType, ReasonCode, type AckPacket, type PublishPacket } from '../../codecs/mqtt/index.js';
+import { encodeAck, encodeShortAcks, PacketType, ReasonCode, shortAck, type AckPacket, type PublishPacket, type ShortAck } from '../../codecs/mqtt/index.js';
 import type { PublishOptions, PublishResult } from '../../core/api.js';
 import type { MqttConnection } from './connection.js';
 import { MqttFailure, reasonCodeFor, reasonStringFor } from './errors.js';
@@ -20,14 +20,17 @@ import { checkTopicName, topicToRoutingKey } from './topic.js';
 
 const PUBLISH_OPTS: PublishOptions = Object.freeze({ mandatory: false });
 
+/** An encoded acknowledgement, or a 4-byte one not encoded yet (written in runs). */
+type Ack = Buffer | ShortAck;
+
 interface AckBatch {
-  readonly acks: Buffer[];
+  readonly acks: Ack[];
   /** QoS 1 PUBLISHes whose PUBACK is in this batch (they count against Receive Maximum until sent). */
   readonly qos1: number;
 }
 
 export class InboundPublishes {
-  private acks: Buffer[] = [];
+  private acks: Ack[] = [];
   private needsSync = false;
   private qos1 = 0;
   private readonly waiting: AckBatch[] = [];
@@ -36,7 +39,7 @@ export class InboundPublishes {
 
   constructor(private readonly c: MqttConnection) {}
 
-  queue(ack: Buffer, needsSync: boolean, isQos1: boolean): void {
+  queue(ack: Ack, needsSync: boolean, isQos1: boolean): void {
     this.acks.push(ack);
     if (needsSync) this.needsSync = true;
     if (isQos1) {
@@ -69,7 +72,16 @@ export class InboundPublishes {
   private write(b: AckBatch): void {
     this.unackedQos1 -= b.qos1;
     if (this.c.state !== 'connected') return;
-    for (const a of b.acks) this.c.send(a);
+    const acks = b.acks;
+    let run = 0; // start of the current run of short acks
+    for (let i = 0; i < acks.length; i++) {
+      const a = acks[i] as Ack;
+      if (typeof a === 'number') continue;
+      if (run < i) this.c.send(encodeShortAcks(acks, run, i));
+      this.c.send(a);
+      run = i + 1;
+    }
+    if (run < acks.length) this.c.send(encodeShortAcks(acks, run, acks.length));
   }
 }
 
@@ -105,7 +117,7 @@ export function handlePublish(c: MqttConnection, p: PublishPacket): void {
   const qos = p.qos;
   if (qos === 2 && s.inboundQos2?.has(p.packetId) === true) {
     // A resend of a QoS 2 message we already hold: PUBREC again, do not route it twice (§4.3.3).
-    c.inbound.queue(encodeAck(c.level, PacketType.PUBREC, p.packetId), false, false);
+    c.inbound.queue(shortAck(PacketType.PUBREC, p.packetId), false, false);
     return;
   }
   if (qos > 0 && v5 && c.inbound.unackedQos1 + (s.inboundQos2?.size ?? 0) >= limits.receiveMaximum) {
@@ -155,13 +167,15 @@ export function handlePublish(c: MqttConnection, p: PublishPacket): void {
 
 function ackWith(c: MqttConnection, p: PublishPacket, reason: number, text: string | undefined, needsSync: boolean): void {
   const props = text !== undefined ? c.reasonProps(text) : undefined;
-  if (p.qos === 1) {
-    c.inbound.queue(encodeAck(c.level, PacketType.PUBACK, p.packetId, reason, props), needsSync, true);
-    return;
-  }
   // QoS 2: remember the id until PUBREL unless we refused the message (§4.3.3).
-  if (reason < 0x80) (c.session!.inboundQos2 ??= new Set()).add(p.packetId);
-  c.inbound.queue(encodeAck(c.level, PacketType.PUBREC, p.packetId, reason, props), needsSync, false);
+  if (p.qos === 2 && reason < 0x80) (c.session!.inboundQos2 ??= new Set()).add(p.packetId);
+  c.inbound.queue(ackPacket(c, p.qos === 1 ? PacketType.PUBACK : PacketType.PUBREC, p.packetId, reason, props), needsSync, p.qos === 1);
+}
+
+/** A 4-byte ack where the reason code and properties can be left out (3.1.1; 5.0 §3.4.2.1). */
+function ackPacket(c: MqttConnection, type: 4 | 5 | 7, packetId: number, reason: number, props: ReturnType<MqttConnection['reasonProps']>): Ack {
+  if (c.level < 5 || (reason === ReasonCode.Success && props === undefined)) return shortAck(type, packetId);
+  return encodeAck(c.level, type, packetId, reason, props);
 }
 
 /** PUBREL -> PUBCOMP; the packet id may be reused afterwards [MQTT-4.3.3-9]. */
@@ -169,5 +183,5 @@ export function handlePubrel(c: MqttConnection, p: AckPacket): void {
   const known = c.session!.inboundQos2?.delete(p.packetId) === true;
   const reason = known || c.level < 5 ? ReasonCode.Success : ReasonCode.PacketIdentifierNotFound;
   const props = reason === ReasonCode.Success ? undefined : c.reasonProps('unknown packet identifier');
-  c.inbound.queue(encodeAck(c.level, PacketType.PUBCOMP, p.packetId, reason, props), false, false);
+  c.inbound.queue(ackPacket(c, PacketType.PUBCOMP, p.packetId, reason, props), false, false);
 }

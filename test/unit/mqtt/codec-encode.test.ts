@@ -4,6 +4,8 @@ import {
   MqttDecoder,
   PUBLISH_INLINE_MAX,
   encodeAck,
+  encodeShortAcks,
+  shortAck,
   encodeConnack,
   encodeConnect,
   encodeDisconnectOrAuth,
@@ -78,6 +80,16 @@ test('PUBACK: 3.1.1 is the id only, 5.0 omits a success reason and adds reason +
   );
   // PUBREL carries the mandatory 0010 flags.
   assert.deepEqual(encodeAck(4, 6, 1), hex('62 02 0001'));
+});
+
+test('short acks: a run encodes to the same bytes as one encodeAck each, only the run is read', () => {
+  const run = [Buffer.alloc(1), shortAck(4, 1), shortAck(5, 0x1234), shortAck(6, 65535), shortAck(7, 2), Buffer.alloc(1)];
+  assert.deepEqual(
+    encodeShortAcks(run, 1, 5),
+    Buffer.concat([encodeAck(4, 4, 1), encodeAck(4, 5, 0x1234), encodeAck(4, 6, 65535), encodeAck(4, 7, 2)]),
+  );
+  assert.deepEqual(encodeShortAcks(run, 2, 3), hex('50 02 1234'));
+  assert.equal(encodeShortAcks(run, 1, 1).length, 0);
 });
 
 test('PUBLISH fixture and round trip with properties', () => {
