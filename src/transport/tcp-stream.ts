@@ -64,10 +64,10 @@ class SocketStream implements ByteStream {
    * While corked, buffers are collected here and leave as one socket write at uncork:
    * a turn's small packets are copied into one buffer, which costs less than the
    * socket's own cork (a request object per write, then writev over the list) and
-   * allocates nothing when the turn wrote one packet (docs/performance.md). The batch
-   * goes out early once it would take the socket past its high-water mark, so the
-   * return value means what socket.write's does: false = wait for 'drain', which
-   * will then come.
+   * allocates nothing when the turn wrote one packet (docs/performance.md). A batch
+   * goes out early once it reaches MAX_COPIED_BATCH. False means what socket.write's
+   * false means (wait for 'drain', which will come); like a corked socket, a batch may
+   * run past the high-water mark by up to one batch before the caller sees it.
    */
   write(chunk: Buffer): boolean {
     const s = this.socket;
@@ -77,8 +77,7 @@ class SocketStream implements ByteStream {
     else if (this.rest === undefined) this.rest = [this.first, chunk];
     else this.rest.push(chunk);
     this.batched += chunk.length;
-    if (this.batched + s.writableLength < s.writableHighWaterMark) return true;
-    return this.flushBatch();
+    return this.batched < MAX_COPIED_BATCH ? true : this.flushBatch();
   }
   cork(): void {
     this.corked = true;

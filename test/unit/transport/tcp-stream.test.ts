@@ -1,0 +1,92 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, connect, type Socket } from 'node:net';
+import { once } from 'node:events';
+import { socketStream } from '../../../src/transport/tcp-stream.js';
+
+/** A connected pair: the server side wrapped as a ByteStream, the client side reading raw. */
+async function pair(): Promise<{ server: Socket; client: Socket; close(): void }> {
+  const srv = createServer();
+  srv.listen(0, '127.0.0.1');
+  await once(srv, 'listening');
+  const port = (srv.address() as { port: number }).port;
+  const client = connect(port, '127.0.0.1');
+  const [server] = (await once(srv, 'connection')) as [Socket];
+  await once(client, 'connect');
+  return {
+    server,
+    client,
+    close() {
+      client.destroy();
+      server.destroy();
+      srv.close();
+    },
+  };
+}
+
+async function readBytes(s: Socket, n: number): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let got = 0;
+  while (got < n) {
+    const [chunk] = (await once(s, 'data')) as [Buffer];
+    parts.push(chunk);
+    got += chunk.length;
+  }
+  return Buffer.concat(parts);
+}
+
+test('corked writes leave in order as one socket write at uncork; nothing before', async () => {
+  const p = await pair();
+  const stream = socketStream(p.server, 'tcp');
+  const writes: number[] = [];
+  const orig = p.server.write.bind(p.server);
+  p.server.write = ((chunk: Buffer) => {
+    writes.push(chunk.length);
+    return orig(chunk);
+  }) as typeof p.server.write;
+  stream.cork();
+  assert.equal(stream.write(Buffer.from('ab')), true);
+  assert.equal(stream.write(Buffer.from('cde')), true);
+  assert.equal(stream.write(Buffer.from('f')), true);
+  assert.deepEqual(writes, [], 'nothing reaches the socket while corked');
+  stream.uncork();
+  assert.deepEqual(writes, [6], 'one write of the three chunks');
+  assert.equal((await readBytes(p.client, 6)).toString(), 'abcdef');
+  // Uncorked: straight through.
+  stream.write(Buffer.from('g'));
+  assert.deepEqual(writes, [6, 1]);
+  assert.equal((await readBytes(p.client, 1)).toString(), 'g');
+  p.close();
+});
+
+test('a batch reaching 64 KiB goes out at once; large batches and end() keep every byte in order', async () => {
+  const p = await pair();
+  const stream = socketStream(p.server, 'tcp');
+  let socketWrites = 0;
+  const orig = p.server.write.bind(p.server);
+  p.server.write = ((chunk: Buffer) => {
+    socketWrites++;
+    return orig(chunk);
+  }) as typeof p.server.write;
+  const chunks = Array.from({ length: 40 }, (_, i) => Buffer.alloc(4096, i));
+  stream.cork();
+  for (const c of chunks.slice(0, 16)) stream.write(c); // 64 KiB: flushed early
+  assert.equal(socketWrites, 1);
+  for (const c of chunks.slice(16)) stream.write(c);
+  stream.end(); // flushes the rest before ending
+  const got = await readBytes(p.client, 40 * 4096);
+  assert.deepEqual(got, Buffer.concat(chunks));
+  p.close();
+});
+
+test('destroy() drops a pending batch and later writes report false', async () => {
+  const p = await pair();
+  const stream = socketStream(p.server, 'tcp');
+  stream.cork();
+  stream.write(Buffer.from('lost'));
+  stream.destroy();
+  assert.equal(stream.write(Buffer.from('x')), false);
+  stream.uncork(); // nothing to flush, must not throw
+  await once(p.client, 'close');
+  p.close();
+});
