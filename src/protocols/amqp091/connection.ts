@@ -63,8 +63,8 @@ const HANDSHAKE_CHUNK = 1024;
 /** No channel yet (the Map is created by the first channel.open). */
 const NO_CHANNELS: ReadonlyMap<number, Channel> = new Map();
 
-/** Connections with output this event-loop turn: one microtask flushes them all. */
-const endOfTurn = new EndOfTurnFlush<AmqpConnection>(queueMicrotask, (c) => c.flushNow());
+/** Connections with output this event-loop turn: flushed together at its end. */
+const endOfTurn = new EndOfTurnFlush<AmqpConnection>((c) => c.flushNow());
 
 /*
  * Memory per idle connection (docs/performance.md): no child logger is kept, Maps and

@@ -37,8 +37,8 @@ const liveRegistries = new WeakMap<ProtocolContext<unknown>, LiveConnections<Mqt
 /** A chunk fully consumed by the decoder is let go of (see onData). */
 const NO_BYTES = Buffer.alloc(0);
 
-/** Connections that wrote during this event-loop turn: one microtask uncorks them all. */
-const endOfTurn = new EndOfTurnFlush<MqttConnection>((run) => process.nextTick(run), (c) => c.uncork());
+/** Connections that wrote during this event-loop turn: uncorked together at its end. */
+const endOfTurn = new EndOfTurnFlush<MqttConnection>((c) => c.uncork());
 
 /*
  * Memory per idle connection (docs/performance.md): what only some connections use

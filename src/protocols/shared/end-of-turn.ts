@@ -8,14 +8,15 @@ export class EndOfTurnFlush<C> {
   private pending: C[] = [];
 
   /**
-   * @param schedule when the batch is flushed (queueMicrotask, or process.nextTick where a
-   *   protocol flushes after promise jobs too)
    * @param flush what flushing one connection means (uncork its stream)
+   *
+   * The batch is flushed from process.nextTick: after the I/O callback that wrote, before
+   * the next one. Node's queueMicrotask would also do, but it allocates an AsyncResource
+   * and a bound function per call, which showed in allocation profiles at one message per
+   * turn (docs/performance.md). A later point (setImmediate, after every socket read in the
+   * loop iteration) made bigger batches but measured slower for MQTT QoS 1 100x100.
    */
-  constructor(
-    private readonly schedule: (run: () => void) => void,
-    private readonly flush: (connection: C) => void,
-  ) {}
+  constructor(private readonly flush: (connection: C) => void) {}
 
   private readonly run = (): void => {
     const list = this.pending;
@@ -25,6 +26,6 @@ export class EndOfTurnFlush<C> {
 
   /** Flush `connection` at the end of this turn; call once per corking. */
   add(connection: C): void {
-    if (this.pending.push(connection) === 1) this.schedule(this.run);
+    if (this.pending.push(connection) === 1) process.nextTick(this.run);
   }
 }

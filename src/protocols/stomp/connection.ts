@@ -77,7 +77,7 @@ function decoderLimitsFor(ctx: ProtocolContext<StompLimits>): DecoderLimitSets {
 }
 
 /** Connections that wrote during this tick: one process.nextTick uncorks them all. */
-const endOfTurn = new EndOfTurnFlush<StompConnection>((run) => process.nextTick(run), (c) => c.uncorkNow());
+const endOfTurn = new EndOfTurnFlush<StompConnection>((c) => c.uncorkNow());
 
 interface PendingReceipt {
   /** undefined: no RECEIPT to write, only the close (DISCONNECT without receipt). */
