@@ -5,7 +5,14 @@
  * (docs/performance.md "Memory per idle connection").
  */
 export class EndOfTurnFlush<C> {
-  private pending: C[] = [];
+  /**
+   * Two lists used in turn and emptied slot by slot: `pending = []` per turn, or
+   * `length = 0`, would drop the array's backing store and allocate a new one on the
+   * next push (V8), once per turn.
+   */
+  private pending: (C | undefined)[] = [];
+  private count = 0;
+  private spare: (C | undefined)[] = [];
 
   /**
    * @param flush what flushing one connection means (uncork its stream)
@@ -20,12 +27,21 @@ export class EndOfTurnFlush<C> {
 
   private readonly run = (): void => {
     const list = this.pending;
-    this.pending = [];
-    for (const c of list) this.flush(c);
+    const n = this.count;
+    // A flush that writes again lands in the other list, with a new tick of its own.
+    this.pending = this.spare;
+    this.spare = list;
+    this.count = 0;
+    for (let i = 0; i < n; i++) {
+      const c = list[i] as C;
+      list[i] = undefined;
+      this.flush(c);
+    }
   };
 
   /** Flush `connection` at the end of this turn; call once per corking. */
   add(connection: C): void {
-    if (this.pending.push(connection) === 1) process.nextTick(this.run);
+    this.pending[this.count++] = connection;
+    if (this.count === 1) process.nextTick(this.run);
   }
 }
