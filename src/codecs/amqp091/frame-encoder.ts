@@ -5,6 +5,11 @@
  * it, so a region given to the sink is never overwritten (the socket may still hold
  * it). A new chunk is allocated only when the current one is full.
  *
+ * Chunks are sized to the traffic, up to `chunkSize`: a new chunk has room for twice the
+ * busiest recent flush, and a chunk far larger than recent flushes is let go at the next
+ * flush. A connection that receives a delivery now and then (an idle consumer) then holds
+ * a small chunk, not 64 KiB for life, while a busy one keeps full-size chunks.
+ *
  * Large bodies are not copied: the body frame's 7-octet header is written, the
  * pending region flushed, the body slice handed to the sink as is, and the
  * frame-end octet starts the next region.
@@ -22,6 +27,12 @@ const COPY_BODY_MAX = 4096;
 
 const DELIVER_SPEC = methodSpec('basic.deliver');
 
+/** Smallest chunk (below 4 KiB, allocUnsafe serves it from Node's shared pool). */
+const MIN_CHUNK = 1024;
+/** A chunk this many times larger than the recent peak flush is let go. */
+const RELEASE_FACTOR = 8;
+const NO_CHUNK = Buffer.alloc(0);
+
 export class FrameEncoder extends WireWriter {
   /** Start of the bytes not yet handed to the sink. */
   private start = 0;
@@ -31,12 +42,16 @@ export class FrameEncoder extends WireWriter {
   broken = false;
   /** Largest frame the peer accepts (0 = unlimited); bodies are split to fit. */
   frameMax = FRAME_MIN_SIZE;
+  /** Bytes handed to the sink since the last flush() (chunks that filled up mid-turn). */
+  private spilled = 0;
+  /** The busiest recent flush in bytes, halved at every flush that was smaller. */
+  private recentPeak = 0;
 
   constructor(
     private readonly sink: FrameSink,
     private readonly chunkSize = 64 * 1024,
   ) {
-    super(chunkSize);
+    super(Math.min(MIN_CHUNK, chunkSize));
   }
 
   /** Bytes encoded and not yet flushed. */
@@ -47,10 +62,13 @@ export class FrameEncoder extends WireWriter {
   override ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     // Complete frames before the one being written go out first.
-    if (this.origin > this.start) this.sink(this.buf.subarray(this.start, this.origin));
+    if (this.origin > this.start) {
+      this.sink(this.buf.subarray(this.start, this.origin));
+      this.spilled += this.origin - this.start;
+    }
     const used = this.pos - this.origin;
     this.generation++;
-    const next = Buffer.allocUnsafe(Math.max(this.chunkSize, used + n));
+    const next = Buffer.allocUnsafe(this.nextChunkSize(used + n));
     this.buf.copy(next, 0, this.origin, this.pos);
     this.buf = next;
     this.start = 0;
@@ -58,13 +76,41 @@ export class FrameEncoder extends WireWriter {
     this.pos = used;
   }
 
+  /** Room for twice the recent peak (a power of two), within [MIN_CHUNK, chunkSize], and never less than `need`. */
+  private nextChunkSize(need: number): number {
+    const max = this.chunkSize;
+    const want = Math.min(max, Math.max(2 * this.recentPeak, need));
+    let size = Math.min(MIN_CHUNK, max);
+    while (size < want) size *= 2;
+    return Math.max(Math.min(size, max), need);
+  }
+
   /** Hand everything encoded so far to the sink. */
-  flush(): void {
+  private handOver(): void {
     if (this.pos > this.start) {
       this.sink(this.buf.subarray(this.start, this.pos));
+      this.spilled += this.pos - this.start;
       this.start = this.pos;
     }
     this.origin = this.pos;
+  }
+
+  /**
+   * Hand everything encoded so far to the sink; the caller's end of a write batch (one per
+   * event-loop turn). Also where the chunk is let go when it is much larger than the
+   * traffic: the next frame then starts a chunk sized to recent flushes.
+   */
+  flush(): void {
+    this.handOver();
+    const flushed = this.spilled;
+    this.spilled = 0;
+    this.recentPeak = Math.max(flushed, this.recentPeak >>> 1);
+    const size = this.buf.length;
+    if (size > MIN_CHUNK && size >= RELEASE_FACTOR * Math.max(this.recentPeak, MIN_CHUNK)) {
+      this.buf = NO_CHUNK;
+      this.start = this.pos = this.origin = 0;
+      this.generation++;
+    }
   }
 
   private begin(type: number, channel: number): void {
@@ -131,8 +177,9 @@ export class FrameEncoder extends WireWriter {
       if (piece.length <= COPY_BODY_MAX) {
         this.bytes(piece);
       } else {
-        this.flush();
+        this.handOver();
         this.sink(piece);
+        this.spilled += piece.length;
       }
       this.ensure(1);
       this.buf[this.pos++] = FRAME_END;

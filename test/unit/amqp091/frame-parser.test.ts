@@ -178,6 +178,39 @@ test('encoder never overwrites a region already handed to the sink', () => {
   assert.equal(acks.length, 200);
 });
 
+test('encoder chunks follow the traffic: full size while busy, let go when quiet, frames intact', () => {
+  const handed: Array<{ slice: Buffer; copy: Buffer }> = [];
+  const e = new FrameEncoder((b) => handed.push({ slice: b, copy: Buffer.from(b) }), 64 * 1024);
+  e.frameMax = 131072;
+  assert.ok(e.buf.length <= 1024, 'a new encoder starts small');
+  let sent = 0;
+  const ack = (): void => {
+    e.method(1, 'basic.ack', { deliveryTag: ++sent, multiple: false });
+  };
+  // Busy turns: ~60 KiB each (21-byte ack frames) grow the chunk to the full 64 KiB.
+  for (let turn = 0; turn < 3; turn++) {
+    for (let i = 0; i < 3000; i++) ack();
+    e.flush();
+  }
+  ack();
+  assert.equal(e.buf.length, 64 * 1024, 'busy: full-size chunk');
+  // Quiet turns: one frame each. The big chunk is let go once the remembered peak decays.
+  for (let turn = 0; turn < 12; turn++) {
+    ack();
+    e.flush();
+  }
+  ack();
+  assert.ok(e.buf.length <= 4096, `quiet: small chunk, got ${e.buf.length}`);
+  e.flush();
+  for (const h of handed) assert.deepEqual(h.slice, h.copy, 'a handed region was overwritten');
+  const acks = parseChunks(handed.map((h) => h.copy)).filter((f) => f.type === 1 && f.method.name === 'basic.ack');
+  assert.equal(acks.length, sent);
+  assert.deepEqual(
+    acks.map((f) => (f.type === 1 && f.method.name === 'basic.ack' ? Number(f.method.deliveryTag) : 0)),
+    Array.from({ length: sent }, (_, i) => i + 1),
+  );
+});
+
 test('protocol header check', () => {
   assert.equal(checkProtocolHeader(Buffer.from('AMQP\x00\x00\x09\x01', 'latin1')), 'ok');
   assert.equal(checkProtocolHeader(Buffer.from('AMQ', 'latin1')), 'need-more');
