@@ -1,24 +1,13 @@
 import { FRAME_END, FRAME_HEADER, FRAME_METHOD, M, Writer, frame, methodFrame, writeAck, ACK_FRAME_SIZE, FRAME_BODY } from '../clients/amqp-wire.js';
-import { Flood, floodBody, type SinkOutput } from './flood.js';
-import type { SinkConnection, SinkOptions, SinkStats } from './index.js';
+import { SinkConnectionBase } from './base.js';
+import { Flood, floodBody } from './flood.js';
 
 /** Server side of AMQP 0-9-1, just enough for the bench client (and amqplib) to publish. */
-export class AmqpSinkConnection implements SinkConnection {
+export class AmqpSinkConnection extends SinkConnectionBase {
   private gotHeader = false;
   /** Per channel: next publish sequence number in confirm mode (0 = confirms off). */
   private confirmNext: number[] = [];
   private confirmSent: number[] = [];
-
-  private readonly write: (b: Buffer) => void;
-
-  constructor(
-    private readonly out: SinkOutput,
-    private readonly end: () => void,
-    private readonly stats: SinkStats,
-    private readonly opts: SinkOptions,
-  ) {
-    this.write = (b) => void out.write(b);
-  }
 
   parse(buf: Buffer): number {
     let off = 0;

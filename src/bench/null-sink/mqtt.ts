@@ -1,21 +1,10 @@
 import { lastVarintEnd, publishTemplate, readVarint } from '../clients/mqtt-wire.js';
-import { Flood, floodBody, type SinkOutput } from './flood.js';
-import type { SinkConnection, SinkOptions, SinkStats } from './index.js';
+import { SinkConnectionBase } from './base.js';
+import { Flood, floodBody } from './flood.js';
 
 /** Server side of MQTT 3.1.1/5, just enough for the bench: CONNACK, PUBACK/PUBREC/PUBCOMP, SUBACK + QoS 0 flood. */
-export class MqttSinkConnection implements SinkConnection {
+export class MqttSinkConnection extends SinkConnectionBase {
   private version = 4;
-
-  private readonly write: (b: Buffer) => void;
-
-  constructor(
-    private readonly out: SinkOutput,
-    private readonly end: () => void,
-    private readonly stats: SinkStats,
-    private readonly opts: SinkOptions,
-  ) {
-    this.write = (b) => void out.write(b);
-  }
 
   parse(buf: Buffer): number {
     let off = 0;

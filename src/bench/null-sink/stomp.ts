@@ -1,25 +1,14 @@
 import { FrameScanner } from '../clients/stomp-wire.js';
-import { Flood, floodBody, type SinkOutput } from './flood.js';
-import type { SinkConnection, SinkOptions, SinkStats } from './index.js';
+import { SinkConnectionBase } from './base.js';
+import { Flood, floodBody } from './flood.js';
 
 const RECEIPT = 0;
 const ID = 1;
 const WANTED = [Buffer.from('receipt:', 'latin1'), Buffer.from('id:', 'latin1')];
 
 /** Server side of STOMP 1.2, just enough for the bench: CONNECTED, RECEIPTs, and a MESSAGE flood per SUBSCRIBE. */
-export class StompSinkConnection implements SinkConnection {
+export class StompSinkConnection extends SinkConnectionBase {
   private readonly scanner = new FrameScanner(WANTED);
-
-  private readonly write: (b: Buffer) => void;
-
-  constructor(
-    private readonly out: SinkOutput,
-    private readonly end: () => void,
-    private readonly stats: SinkStats,
-    private readonly opts: SinkOptions,
-  ) {
-    this.write = (b) => void out.write(b);
-  }
 
   parse(buf: Buffer): number {
     let off = 0;
