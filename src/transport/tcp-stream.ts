@@ -77,7 +77,9 @@ class SocketStream implements ByteStream {
     else if (this.rest === undefined) this.rest = [this.first, chunk];
     else this.rest.push(chunk);
     this.batched += chunk.length;
-    return this.batched < MAX_COPIED_BATCH ? true : this.flushBatch();
+    // Below the batch limit the answer is the socket's own: false while it waits for
+    // 'drain' (which will come), so a caller that stops on false (AMQP) still stops.
+    return this.batched < MAX_COPIED_BATCH ? !s.writableNeedDrain : this.flushBatch();
   }
   cork(): void {
     this.corked = true;

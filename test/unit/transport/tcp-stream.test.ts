@@ -79,6 +79,26 @@ test('a batch reaching 64 KiB goes out at once; large batches and end() keep eve
   p.close();
 });
 
+test('a corked write says false while the socket waits for drain, and drain comes', async () => {
+  const p = await pair();
+  const stream = socketStream(p.server, 'tcp');
+  p.client.pause(); // nobody reads: the kernel buffers fill, then the socket's own buffer
+  const big = Buffer.alloc(1 << 20);
+  let filled = false;
+  for (let i = 0; i < 64 && !filled; i++) filled = !stream.write(big);
+  assert.ok(filled, 'the socket reached its high-water mark');
+  stream.cork();
+  assert.equal(stream.write(Buffer.from('x')), false, 'batched write while the socket needs drain');
+  stream.uncork();
+  const drained = once(p.server, 'drain');
+  p.client.resume();
+  await drained;
+  stream.cork();
+  assert.equal(stream.write(Buffer.from('y')), true, 'after drain a batched write is accepted');
+  stream.uncork();
+  p.close();
+});
+
 test('destroy() drops a pending batch and later writes report false', async () => {
   const p = await pair();
   const stream = socketStream(p.server, 'tcp');
