@@ -27,10 +27,12 @@ import { DIRECT_REPLY_PREFIX, generateQueueName, rs } from './names.js';
 import { DirectReplies } from './direct-reply.js';
 import { assertArgsEquivalent, assertExchangeEquivalent, assertField } from './equivalence.js';
 import { EQUIVALENCE_ARGS, checkDeadLetterPair, fieldTypeName, parseQueueConfig, printValue } from './queue-config.js';
-import { EnqueueOutcome, Queue, type DeadLetterReason, type QueueHost } from './queue.js';
+import { EnqueueOutcome, Queue } from './queue.js';
+import { destroyQueue, purgeQueue, queueConnectionClosed, queueInfo } from './queue-admin.js';
+import type { QueueHost } from './queue-host.js';
 import { bindingKey, type Binding } from './routing/binding.js';
 import { isValidMatch } from './routing/headers-router.js';
-import { deadLetteredProperties, isDeadLetterCycle } from './dead-letter.js';
+import { deadLetteredProperties, isDeadLetterCycle, type DeadLetterReason } from './dead-letter.js';
 import { serializeMessage } from './message-serde.js';
 import type { Permission } from './users.js';
 import { queueKey, type MessageStore, type PageStore } from '../store/api.js';
@@ -296,7 +298,7 @@ export class VirtualHostImpl implements VirtualHost, QueueHost {
       this.maybeAutoDeleteExchange(src);
     }
     q.incoming.clear();
-    const n = q.destroy(reason);
+    const n = destroyQueue(q, reason);
     if (durableChange) this.env.definitionsChanged();
     return n;
   }
@@ -306,15 +308,16 @@ export class VirtualHostImpl implements VirtualHost, QueueHost {
     if (!q) throw notFound(rs('queue', name, this.name));
     this.checkExclusive(p, q);
     this.check(p, 'read', 'queue', name);
-    return q.purge();
+    return purgeQueue(q);
   }
 
   getQueue(name: string): QueueInfo | undefined {
-    return this.queues.get(name)?.info();
+    const q = this.queues.get(name);
+    return q === undefined ? undefined : queueInfo(q);
   }
 
   listQueues(): QueueInfo[] {
-    return [...this.queues.values()].map((q) => q.info());
+    return [...this.queues.values()].map(queueInfo);
   }
 
   // ---- bindings ---------------------------------------------------------------------------
@@ -592,7 +595,7 @@ export class VirtualHostImpl implements VirtualHost, QueueHost {
       for (const q of qs) {
         if (q.deleted) continue;
         if (q.exclusiveOwner === connectionId) this.removeQueue(q, 'exclusive owner gone');
-        else q.connectionClosed(connectionId);
+        else queueConnectionClosed(q, connectionId);
       }
     }
     this.directReplies.connectionClosed(connectionId);
