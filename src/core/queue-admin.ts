@@ -1,5 +1,6 @@
 import type { ConnectionId, QueueInfo, QueueStats } from './api.js';
 import type { Queue } from './queue.js';
+import { scheduleExpiry, stopQueueTimers } from './queue-timers.js';
 
 /*
  * The cold operations a virtual host runs on a queue, outside the message flow:
@@ -63,7 +64,7 @@ export function purgeQueue(q: Queue): number {
       if (persisted) store.dequeue(key, id);
     });
   }
-  q.timers.scheduleExpiry();
+  scheduleExpiry(q);
   return n;
 }
 
@@ -71,7 +72,7 @@ export function purgeQueue(q: Queue): number {
 export function destroyQueue(q: Queue, reason: string): number {
   const n = q.ready.count;
   q.deleted = true;
-  q.timers.stop();
+  stopQueueTimers(q);
   const cs = q.consumers.all();
   for (const c of cs) {
     c.cancelled = true;

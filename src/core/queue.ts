@@ -11,7 +11,7 @@ import type { QueueConfig } from './queue-config.js';
 import type { Entry } from './queue-entry.js';
 import type { QueueHost } from './queue-host.js';
 import { QueuePaging } from './queue-paging.js';
-import { QueueTimers } from './queue-timers.js';
+import { armUnusedTimer, cancelUnusedTimer, expiryTimerFired, scheduleExpiry } from './queue-timers.js';
 import type { QueueKey } from '../store/api.js';
 
 /**
@@ -44,8 +44,8 @@ export class Queue implements ConsumerOwner {
   readonly incoming = new Set<string>();
 
   // Not private: the cold operations in queue-admin.ts (info, purge, delete, connection
-  // cleanup) and the timers in queue-timers.ts work on these; nothing outside
-  // src/core/queue*.ts touches them.
+  // cleanup) and the timers in queue-timers.ts (TTL expiry, x-expires) work on these;
+  // nothing outside src/core/queue*.ts and the vhost touches them.
   readonly ready: ReadySet;
   readonly unacked = new Map<number, Entry>();
   readonly consumers = new ConsumerSet();
@@ -53,8 +53,12 @@ export class Queue implements ConsumerOwner {
   /** Single active consumer: the one that gets every message. */
   active: ConsumerImpl | undefined;
   readonly counters = { published: 0, delivered: 0, redelivered: 0, acked: 0, discarded: 0 };
-  /** Message expiry and x-expires. */
-  readonly timers: QueueTimers;
+  /** Message expiry timer, armed for `expiryAt` (the earliest head expiry). */
+  expiryTimer: NodeJS.Timeout | undefined;
+  expiryAt = 0;
+  readonly onExpiryTimer = (): void => expiryTimerFired(this);
+  /** x-expires countdown. */
+  unusedTimer: NodeJS.Timeout | undefined;
 
   private nextSeq = 1;
   private consumerOrder = 0;
@@ -78,8 +82,7 @@ export class Queue implements ConsumerOwner {
     this.key = key;
     this.paging = new QueuePaging(host, name, key, this.counters);
     this.ready = new ReadySet(config.maxPriority, this.paging);
-    this.timers = new QueueTimers(this, this.ready, host);
-    this.timers.armUnused();
+    armUnusedTimer(this);
   }
 
   get durable(): boolean {
@@ -193,7 +196,7 @@ export class Queue implements ConsumerOwner {
   /** Recovery is complete: read the heads back and arm the expiry timer. */
   afterRecovery(): void {
     this.ready.fillHeads();
-    this.timers.scheduleExpiry();
+    scheduleExpiry(this);
   }
 
   private pushReady(e: Entry): void {
@@ -203,7 +206,7 @@ export class Queue implements ConsumerOwner {
   private afterExpiringEnqueue(e: Entry): void {
     // A message with TTL 0 that no consumer took at once is dead already (RabbitMQ).
     if (e.expiresAt <= Date.now()) this.expireHeads(Date.now());
-    this.timers.scheduleExpiry();
+    scheduleExpiry(this);
   }
 
   /** x-overflow drop-head: drop (dead-letter 'maxlen') the oldest ready messages. */
@@ -239,15 +242,10 @@ export class Queue implements ConsumerOwner {
   /**
    * Remove expired messages at the head of each level. Like RabbitMQ, only heads
    * expire: a message behind a longer-lived one waits until it reaches the head.
-   * The expiry timer (QueueTimers) calls this too.
+   * The expiry timer (queue-timers.ts) calls this too.
    */
   expireHeads(now: number): void {
     for (let e = this.ready.takeExpiredHead(now); e !== undefined; e = this.ready.takeExpiredHead(now)) this.discard(e, 'expired');
-  }
-
-  /** (Re)start the x-expires countdown (queue declared again); see QueueTimers.armUnused. */
-  armUnusedTimer(): void {
-    this.timers.armUnused();
   }
 
   // ---- dispatch ------------------------------------------------------------------
@@ -269,7 +267,7 @@ export class Queue implements ConsumerOwner {
     } finally {
       this.dispatching = false;
     }
-    if (this.ready.expiring > 0) this.timers.scheduleExpiry();
+    if (this.ready.expiring > 0) scheduleExpiry(this);
   }
 
   private pickConsumer(m: Message): ConsumerImpl | undefined {
@@ -365,7 +363,7 @@ export class Queue implements ConsumerOwner {
   // ---- get / settle / requeue ----------------------------------------------------------
 
   get(owner: ConnectionId, noAck: boolean): Delivery | undefined {
-    this.timers.armUnused();
+    armUnusedTimer(this);
     if (this.ready.expiring > 0) this.expireHeads(Date.now());
     const level = this.ready.headLevel();
     if (!level) return undefined;
@@ -382,7 +380,7 @@ export class Queue implements ConsumerOwner {
       this.unacked.set(tag, e);
       if (e.persisted) this.host.store.markDelivered(this.key, e.message.id);
     }
-    if (this.ready.expiring > 0) this.timers.scheduleExpiry();
+    if (this.ready.expiring > 0) scheduleExpiry(this);
     return { queue: this.name, tag: tag as QueueDeliveryTag, message: e.message, redelivered: e.redelivered, remaining: this.ready.count };
   }
 
@@ -433,7 +431,7 @@ export class Queue implements ConsumerOwner {
   afterRequeue(): void {
     if (this.ready.expiring > 0) {
       this.expireHeads(Date.now());
-      this.timers.scheduleExpiry();
+      scheduleExpiry(this);
     }
     this.dispatch();
   }
@@ -457,7 +455,7 @@ export class Queue implements ConsumerOwner {
     this.consumers.add(c);
     if (exclusive) this.exclusiveConsumer = c;
     this.everHadConsumer = true;
-    this.timers.cancelUnused();
+    cancelUnusedTimer(this);
     if (this.config.singleActiveConsumer && !this.active) this.active = c;
     this.dispatch();
     return c;
@@ -479,12 +477,7 @@ export class Queue implements ConsumerOwner {
         this.host.deleteUnused(this);
         return;
       }
-      this.timers.armUnused();
+      armUnusedTimer(this);
     }
-  }
-
-  /** Stop timers without touching the store (broker shutdown). */
-  stopTimers(): void {
-    this.timers.stop();
   }
 }

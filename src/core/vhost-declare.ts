@@ -5,6 +5,7 @@ import { generateQueueName, rs } from './names.js';
 import { assertArgsEquivalent, assertExchangeEquivalent, assertField } from './equivalence.js';
 import { EQUIVALENCE_ARGS, checkDeadLetterPair, fieldTypeName, parseQueueConfig, printValue } from './queue-config.js';
 import { Queue } from './queue.js';
+import { armUnusedTimer } from './queue-timers.js';
 import { bindingKey } from './routing/binding.js';
 import { isValidMatch } from './routing/headers-router.js';
 import type { VirtualHostImpl } from './vhost.js';
@@ -66,7 +67,7 @@ export function declareQueue(vh: VirtualHostImpl, p: Principal, name: string, op
     const q = vh.queues.get(name);
     if (!q) throw notFound(rs('queue', name, vh.name));
     vh.checkExclusive(p, q);
-    q.armUnusedTimer();
+    armUnusedTimer(q);
     return { name: q.name, messageCount: q.messageCount, consumerCount: q.consumerCount };
   }
   let qname = name;
@@ -81,7 +82,7 @@ export function declareQueue(vh: VirtualHostImpl, p: Principal, name: string, op
     assertField('queue', qname, vh.name, 'durable', String(opts.durable), String(existing.options.durable));
     assertField('queue', qname, vh.name, 'auto_delete', String(opts.autoDelete), String(existing.options.autoDelete));
     assertArgsEquivalent('queue', qname, vh.name, existing.options.arguments, opts.arguments, EQUIVALENCE_ARGS, { 'x-queue-type': 'classic' });
-    existing.armUnusedTimer();
+    armUnusedTimer(existing);
     return { name: qname, messageCount: existing.messageCount, consumerCount: existing.consumerCount };
   }
   const max = vh.env.limits.maxQueues;

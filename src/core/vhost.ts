@@ -29,6 +29,7 @@ import { parseQueueConfig } from './queue-config.js';
 import { EnqueueOutcome, Queue } from './queue.js';
 import { purgeQueue, queueConnectionClosed, queueInfo } from './queue-admin.js';
 import type { QueueHost } from './queue-host.js';
+import { stopQueueTimers } from './queue-timers.js';
 import type { Binding } from './routing/binding.js';
 import { deadLetteredProperties, isDeadLetterCycle, type DeadLetterReason } from './dead-letter.js';
 import { serializeMessage } from './message-serde.js';
@@ -431,7 +432,7 @@ export class VirtualHostImpl implements VirtualHost, QueueHost {
 
   /** Stop every queue timer (broker close). */
   stopTimers(): void {
-    for (const q of this.queues.values()) q.stopTimers();
+    for (const q of this.queues.values()) stopQueueTimers(q);
   }
 }
 
