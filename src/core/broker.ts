@@ -7,6 +7,7 @@ import type { Message, MessageId } from './message.js';
 import { deserializeMessage } from './message-serde.js';
 import { HASHING_ALGORITHM, Permission, checkPassword, hashPassword, isLoopback, type UserRecord } from './users.js';
 import { VirtualHostImpl, parseExpiration, type VhostEnv } from './vhost.js';
+import { addBinding } from './vhost-topology.js';
 import type { Definitions } from '../store/api.js';
 import { MemoryBudget } from './memory-budget.js';
 
@@ -156,7 +157,7 @@ export class BrokerImpl implements BrokerHandle {
       const src = vh?.exchanges.get(b.source);
       const dest = b.destination_type === 'queue' ? vh?.queues.get(b.destination) : vh?.exchanges.get(b.destination);
       if (!vh || !src || !dest || b.source === '') continue;
-      vh.addBinding(src, dest, b.destination_type, b.destination, b.routing_key, jsonToTable(b.arguments), undefined);
+      addBinding(vh, src, dest, b.destination_type, b.destination, b.routing_key, jsonToTable(b.arguments), undefined);
     }
   }
 

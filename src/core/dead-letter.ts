@@ -1,5 +1,7 @@
 import { Decimal, Timestamp, type FieldTable, type FieldValue, type Message, type MessageProperties } from './message.js';
-import type { DeadLetterReason } from './queue.js';
+
+/** Why a message leaves its queue for the dead-letter exchange (the x-death `reason`). */
+export type DeadLetterReason = 'rejected' | 'expired' | 'maxlen' | 'delivery_limit';
 
 /**
  * Dead-lettering as RabbitMQ 3.10 does it (rabbit_dead_letter): the message gets an

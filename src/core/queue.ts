@@ -1,60 +1,18 @@
-import type { ConnectionId, ConsumerSink, Delivery, MessageFilter, QueueDeliveryTag, QueueInfo, QueueOptions, QueueStats, Settlement } from './api.js';
+import type { ConnectionId, ConsumerSink, Delivery, MessageFilter, QueueDeliveryTag, QueueOptions, Settlement } from './api.js';
 import { ConsumerImpl, ConsumerSet, type ConsumerOwner } from './consumer.js';
-import type { Logger } from './api.js';
+import type { DeadLetterReason } from './dead-letter.js';
 import type { Deque } from './deque.js';
-import { ReadySet, type PagingPort } from './ready-set.js';
+import { ReadySet } from './ready-set.js';
 import { accessRefused, preconditionFailed } from './errors.js';
-import type { MemoryBudget } from './memory-budget.js';
-import type { Message, MessageId } from './message.js';
-import { deserializeMessage, serializeMessage } from './message-serde.js';
+import type { Message } from './message.js';
 import { rs } from './names.js';
 import { PagedFlag } from './paged-run.js';
 import type { QueueConfig } from './queue-config.js';
-import type { MessageStore, PageStore, QueueKey } from '../store/api.js';
-
-/**
- * Node's setTimeout turns any delay above 2^31-1 ms (about 24.8 days) into 1 ms, but
- * x-expires and TTLs may be up to 2^32-1 ms: longer waits are taken in steps of this.
- */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
-
-export type DeadLetterReason = 'rejected' | 'expired' | 'maxlen' | 'delivery_limit';
-
-/** What a queue needs from its virtual host. */
-export interface QueueHost {
-  readonly vhostName: string;
-  readonly store: MessageStore;
-  /** Where transient bodies go when they leave memory; none = they stay (in a side map). */
-  readonly pager: PageStore | undefined;
-  /** The broker-wide budget for bodies held in memory by queues. */
-  readonly budget: MemoryBudget;
-  readonly log: Logger;
-  /** Parse a message's expiration property (ms, -1 = none). */
-  parseExpiration(expiration: string | undefined): number;
-  /** Route a message that leaves `q` for `reason` through q's dead-letter exchange. */
-  deadLetter(q: Queue, message: Message, reason: DeadLetterReason): void;
-  /** Auto-delete or x-expires decided the queue must go. */
-  deleteUnused(q: Queue): void;
-  /** A sink threw; keep the queue consistent and report it. */
-  sinkError(q: Queue, err: unknown): void;
-}
-
-/** One message held by a queue, ready or delivered-unacked. */
-export interface Entry {
-  readonly message: Message;
-  /** Enqueue order; requeue restores a message to its place by it. */
-  readonly seq: number;
-  redelivered: boolean;
-  /** Epoch ms after which the message is dead; 0 = never. */
-  readonly expiresAt: number;
-  readonly priority: number;
-  /** Written to the store under this queue's key. */
-  readonly persisted: boolean;
-  /** While unacked: the delivery tag, its consumer (none for basic.get) and connection. */
-  tag: number;
-  consumer: ConsumerImpl | undefined;
-  owner: ConnectionId | undefined;
-}
+import type { Entry } from './queue-entry.js';
+import type { QueueHost } from './queue-host.js';
+import { QueuePaging } from './queue-paging.js';
+import { armUnusedTimer, cancelUnusedTimer, expiryTimerFired, scheduleExpiry } from './queue-timers.js';
+import type { QueueKey } from '../store/api.js';
 
 /**
  * Delivery tags come from one process-wide counter rather than per queue: a queue
@@ -75,7 +33,7 @@ export const enum EnqueueOutcome {
  * no message or no consumer with credit is left; it is re-entrancy safe because a
  * sink may call resume/settle from inside `deliver`.
  */
-export class Queue implements ConsumerOwner, PagingPort {
+export class Queue implements ConsumerOwner {
   readonly kind = 'queue' as const;
   readonly key: QueueKey;
   /** Routing-pass marker (dedup when several bindings reach the same queue). */
@@ -85,39 +43,46 @@ export class Queue implements ConsumerOwner, PagingPort {
   /** Bindings where this queue is the destination, by identity key (for cleanup on delete). */
   readonly incoming = new Set<string>();
 
-  private readonly ready: ReadySet;
-  private readonly unacked = new Map<number, Entry>();
+  // Not private: the cold operations in queue-admin.ts (info, purge, delete, connection
+  // cleanup) and the timers in queue-timers.ts (TTL expiry, x-expires) work on these;
+  // nothing outside src/core/queue*.ts and the vhost touches them.
+  readonly ready: ReadySet;
+  readonly unacked = new Map<number, Entry>();
+  readonly consumers = new ConsumerSet();
+  exclusiveConsumer: ConsumerImpl | undefined;
+  /** Single active consumer: the one that gets every message. */
+  active: ConsumerImpl | undefined;
+  readonly counters = { published: 0, delivered: 0, redelivered: 0, acked: 0, discarded: 0 };
+  /** Message expiry timer, armed for `expiryAt` (the earliest head expiry). */
+  expiryTimer: NodeJS.Timeout | undefined;
+  expiryAt = 0;
+  readonly onExpiryTimer = (): void => expiryTimerFired(this);
+  /** x-expires countdown. */
+  unusedTimer: NodeJS.Timeout | undefined;
+
   private nextSeq = 1;
   private consumerOrder = 0;
   /** Tags at or below this were issued before this queue existed (by a deleted namesake). */
   private readonly tagFloor = lastDeliveryTag;
-  private readonly consumers = new ConsumerSet();
-  private exclusiveConsumer: ConsumerImpl | undefined;
-  private active: ConsumerImpl | undefined;
   private everHadConsumer = false;
   private dispatching = false;
   private dispatchAgain = false;
-  private expiryTimer: NodeJS.Timeout | undefined;
-  private expiryAt = 0;
-  private unusedTimer: NodeJS.Timeout | undefined;
-  private readonly counters = { published: 0, delivered: 0, redelivered: 0, acked: 0, discarded: 0 };
-  /** Paged entries' messages when there is no page store (keeps order, not memory). */
-  private held: Map<number, Message> | undefined;
+  /** Where ready bodies go when they leave memory (the ReadySet's PagingPort). */
+  private readonly paging: QueuePaging;
   /** Set by enqueue during its dispatch: the clock reading the new entry's expiry is based on. */
   private clockHint = 0;
-  /** Recovery time: the base of recovered messages' TTLs (expiry restarts at recovery). */
-  private recoveredAt = 0;
 
   constructor(
-    private readonly host: QueueHost,
+    readonly host: QueueHost,
     readonly name: string,
     readonly options: QueueOptions,
     readonly config: QueueConfig,
     key: QueueKey,
   ) {
     this.key = key;
-    this.ready = new ReadySet(config.maxPriority, this);
-    this.armUnusedTimer();
+    this.paging = new QueuePaging(host, name, key, this.counters);
+    this.ready = new ReadySet(config.maxPriority, this.paging);
+    armUnusedTimer(this);
   }
 
   get durable(): boolean {
@@ -139,21 +104,6 @@ export class Queue implements ConsumerOwner, PagingPort {
   /** Ready messages whose bodies are out of memory. */
   get pagedCount(): number {
     return this.ready.paged;
-  }
-
-  info(): QueueInfo {
-    return {
-      name: this.name,
-      durable: this.options.durable,
-      exclusive: this.options.exclusive,
-      autoDelete: this.options.autoDelete,
-      arguments: this.options.arguments,
-      messageCount: this.ready.count,
-      unackedCount: this.unacked.size,
-      consumerCount: this.consumers.size,
-      messageBytes: this.ready.bytes,
-      stats: { ...this.counters } as QueueStats,
-    };
   }
 
   // ---- enqueue ---------------------------------------------------------------
@@ -237,89 +187,16 @@ export class Queue implements ConsumerOwner, PagingPort {
    * message's own expiration is applied, from now, when it is read back.
    */
   recoverPaged(id: number, delivered: boolean, size: number): void {
-    if (this.recoveredAt === 0) this.recoveredAt = Date.now();
+    const recoveredAt = this.paging.recoveryTime();
     const ttl = this.config.messageTtl;
     const flags = PagedFlag.Persisted | PagedFlag.Recovered | (delivered ? PagedFlag.Redelivered : 0);
-    this.ready.pushPaged(this.ready.levels[0]!, id, this.nextSeq++, ttl === undefined ? 0 : this.recoveredAt + ttl, size, flags);
+    this.ready.pushPaged(this.ready.levels[0]!, id, this.nextSeq++, ttl === undefined ? 0 : recoveredAt + ttl, size, flags);
   }
 
   /** Recovery is complete: read the heads back and arm the expiry timer. */
   afterRecovery(): void {
     this.ready.fillHeads();
-    this.scheduleExpiry();
-  }
-
-  // ---- paging (PagingPort) ---------------------------------------------------------
-
-  get budget(): MemoryBudget {
-    return this.host.budget;
-  }
-
-  pageOut(e: Entry): number {
-    const id = e.message.id;
-    const redelivered = e.redelivered ? PagedFlag.Redelivered : 0;
-    // The journal holds it for this queue already: dropping the reference is the page-out.
-    if (e.persisted) return PagedFlag.Persisted | redelivered;
-    const pager = this.host.pager;
-    if (pager !== undefined) {
-      try {
-        if (pager.has(id)) pager.addRef(id);
-        else pager.write(id, serializeMessage(e.message));
-        return PagedFlag.Pager | redelivered;
-      } catch (err) {
-        this.host.log.warn({ queue: this.name, err }, 'paging a message out failed; it stays in memory');
-      }
-    }
-    (this.held ??= new Map()).set(id, e.message);
-    return PagedFlag.Held | redelivered;
-  }
-
-  pageIn(id: number, seq: number, expiresAt: number, flags: number, priority: number): Entry | undefined {
-    let message: Message | undefined;
-    if ((flags & PagedFlag.Held) !== 0) {
-      message = this.held?.get(id);
-      this.held?.delete(id);
-    } else {
-      const pager = this.host.pager;
-      const record = (flags & PagedFlag.Pager) !== 0 ? pager?.read(id) : this.host.store.readMessage(id);
-      try {
-        // Store reads return immutable buffers of their own (docs/store.md "Reads"): share.
-        if (record !== undefined) message = deserializeMessage(id as MessageId, record, true);
-      } catch (err) {
-        this.host.log.error({ queue: this.name, id, err }, 'unreadable message record skipped');
-      }
-      if ((flags & PagedFlag.Pager) !== 0) pager?.release(id);
-    }
-    if (message === undefined) {
-      // The store logged why (damaged record); the message cannot be delivered.
-      this.host.log.error({ queue: this.name, id }, 'paged message could not be read back; dropped');
-      if ((flags & PagedFlag.Persisted) !== 0) this.host.store.dequeue(this.key, id);
-      this.counters.discarded++;
-      return undefined;
-    }
-    if ((flags & PagedFlag.Recovered) !== 0) {
-      const ttl = this.host.parseExpiration(message.properties.expiration);
-      if (ttl >= 0) {
-        const at = this.recoveredAt + ttl;
-        if (expiresAt === 0 || at < expiresAt) expiresAt = at;
-      }
-    }
-    return {
-      message,
-      seq,
-      redelivered: (flags & PagedFlag.Redelivered) !== 0,
-      expiresAt,
-      priority,
-      persisted: (flags & PagedFlag.Persisted) !== 0,
-      tag: 0,
-      consumer: undefined,
-      owner: undefined,
-    };
-  }
-
-  dropPaged(id: number, flags: number): void {
-    if ((flags & PagedFlag.Pager) !== 0) this.host.pager?.release(id);
-    else if ((flags & PagedFlag.Held) !== 0) this.held?.delete(id);
+    scheduleExpiry(this);
   }
 
   private pushReady(e: Entry): void {
@@ -329,7 +206,7 @@ export class Queue implements ConsumerOwner, PagingPort {
   private afterExpiringEnqueue(e: Entry): void {
     // A message with TTL 0 that no consumer took at once is dead already (RabbitMQ).
     if (e.expiresAt <= Date.now()) this.expireHeads(Date.now());
-    this.scheduleExpiry();
+    scheduleExpiry(this);
   }
 
   /** x-overflow drop-head: drop (dead-letter 'maxlen') the oldest ready messages. */
@@ -365,59 +242,10 @@ export class Queue implements ConsumerOwner, PagingPort {
   /**
    * Remove expired messages at the head of each level. Like RabbitMQ, only heads
    * expire: a message behind a longer-lived one waits until it reaches the head.
+   * The expiry timer (queue-timers.ts) calls this too.
    */
-  private expireHeads(now: number): void {
+  expireHeads(now: number): void {
     for (let e = this.ready.takeExpiredHead(now); e !== undefined; e = this.ready.takeExpiredHead(now)) this.discard(e, 'expired');
-  }
-
-  private scheduleExpiry(): void {
-    if (this.deleted) return;
-    const next = this.ready.nextHeadExpiry();
-    if (next === 0) {
-      if (this.expiryTimer) {
-        clearTimeout(this.expiryTimer);
-        this.expiryTimer = undefined;
-        this.expiryAt = 0;
-      }
-      return;
-    }
-    if (this.expiryTimer && this.expiryAt <= next) return;
-    if (this.expiryTimer) clearTimeout(this.expiryTimer);
-    this.expiryAt = next;
-    // Early wake-ups (delays past MAX_TIMER_MS) find nothing expired and re-arm here.
-    this.expiryTimer = setTimeout(this.onExpiryTimer, Math.min(MAX_TIMER_MS, Math.max(0, next - Date.now())));
-    this.expiryTimer.unref();
-  }
-
-  private readonly onExpiryTimer = (): void => {
-    this.expiryTimer = undefined;
-    this.expiryAt = 0;
-    if (this.deleted) return;
-    this.expireHeads(Date.now());
-    this.scheduleExpiry();
-  };
-
-  // ---- x-expires (unused queue) ---------------------------------------------------
-
-  /** (Re)start the x-expires countdown; called on declare, get, and when the last consumer goes. */
-  armUnusedTimer(): void {
-    const ms = this.config.expires;
-    if (ms === undefined || this.deleted) return;
-    if (this.unusedTimer) clearTimeout(this.unusedTimer);
-    this.unusedTimer = undefined;
-    if (this.consumers.size > 0) return;
-    this.waitUnused(Date.now() + ms);
-  }
-
-  /** Delete the queue at `deadline` if still unused; long waits are taken in MAX_TIMER_MS steps. */
-  private waitUnused(deadline: number): void {
-    this.unusedTimer = setTimeout(() => {
-      this.unusedTimer = undefined;
-      if (this.deleted || this.consumers.size > 0) return;
-      if (Date.now() < deadline) this.waitUnused(deadline);
-      else this.host.deleteUnused(this);
-    }, Math.min(MAX_TIMER_MS, Math.max(0, deadline - Date.now())));
-    this.unusedTimer.unref();
   }
 
   // ---- dispatch ------------------------------------------------------------------
@@ -439,7 +267,7 @@ export class Queue implements ConsumerOwner, PagingPort {
     } finally {
       this.dispatching = false;
     }
-    if (this.ready.expiring > 0) this.scheduleExpiry();
+    if (this.ready.expiring > 0) scheduleExpiry(this);
   }
 
   private pickConsumer(m: Message): ConsumerImpl | undefined {
@@ -535,7 +363,7 @@ export class Queue implements ConsumerOwner, PagingPort {
   // ---- get / settle / requeue ----------------------------------------------------------
 
   get(owner: ConnectionId, noAck: boolean): Delivery | undefined {
-    this.armUnusedTimer();
+    armUnusedTimer(this);
     if (this.ready.expiring > 0) this.expireHeads(Date.now());
     const level = this.ready.headLevel();
     if (!level) return undefined;
@@ -552,7 +380,7 @@ export class Queue implements ConsumerOwner, PagingPort {
       this.unacked.set(tag, e);
       if (e.persisted) this.host.store.markDelivered(this.key, e.message.id);
     }
-    if (this.ready.expiring > 0) this.scheduleExpiry();
+    if (this.ready.expiring > 0) scheduleExpiry(this);
     return { queue: this.name, tag: tag as QueueDeliveryTag, message: e.message, redelivered: e.redelivered, remaining: this.ready.count };
   }
 
@@ -590,7 +418,8 @@ export class Queue implements ConsumerOwner, PagingPort {
     if (any) this.afterRequeue();
   }
 
-  private returnToReady(e: Entry): void {
+  /** A delivered message goes back to the ready set, in its place (requeue, connection gone). */
+  returnToReady(e: Entry): void {
     e.redelivered = true;
     e.tag = 0;
     e.consumer = undefined;
@@ -598,10 +427,11 @@ export class Queue implements ConsumerOwner, PagingPort {
     this.ready.reinsert(e);
   }
 
-  private afterRequeue(): void {
+  /** After messages went back to ready: expire what is due, then deliver again. */
+  afterRequeue(): void {
     if (this.ready.expiring > 0) {
       this.expireHeads(Date.now());
-      this.scheduleExpiry();
+      scheduleExpiry(this);
     }
     this.dispatch();
   }
@@ -625,10 +455,7 @@ export class Queue implements ConsumerOwner, PagingPort {
     this.consumers.add(c);
     if (exclusive) this.exclusiveConsumer = c;
     this.everHadConsumer = true;
-    if (this.unusedTimer) {
-      clearTimeout(this.unusedTimer);
-      this.unusedTimer = undefined;
-    }
+    cancelUnusedTimer(this);
     if (this.config.singleActiveConsumer && !this.active) this.active = c;
     this.dispatch();
     return c;
@@ -650,90 +477,7 @@ export class Queue implements ConsumerOwner, PagingPort {
         this.host.deleteUnused(this);
         return;
       }
-      this.armUnusedTimer();
+      armUnusedTimer(this);
     }
-  }
-
-  /** Consumer tags of this queue (management). */
-  consumerTags(): string[] {
-    return this.consumers.all().map((c) => c.tag);
-  }
-
-  /**
-   * A connection went away: its consumers end (without a broker-cancel notice) and
-   * its unacknowledged deliveries return to the queue in their original order.
-   */
-  connectionClosed(id: ConnectionId): void {
-    for (const c of this.consumers.all()) if (c.connectionId === id) this.removeConsumer(c);
-    if (this.deleted) return;
-    let any = false;
-    for (const [tag, e] of this.unacked) {
-      if (e.owner !== id) continue;
-      this.unacked.delete(tag);
-      this.returnToReady(e);
-      any = true;
-    }
-    if (any) this.afterRequeue();
-  }
-
-  hasConsumersOf(id: ConnectionId): boolean {
-    for (const c of this.consumers.all()) if (c.connectionId === id) return true;
-    for (const e of this.unacked.values()) if (e.owner === id) return true;
-    return false;
-  }
-
-  // ---- purge / delete ----------------------------------------------------------------------
-
-  /** Remove every ready message (unacked ones stay). Returns how many went. */
-  purge(): number {
-    const n = this.ready.count;
-    if (this.durable && this.unacked.size === 0) {
-      this.host.store.dropQueue(this.key);
-      this.ready.clear();
-    } else {
-      const store = this.host.store;
-      const key = this.key;
-      this.ready.clear((id, persisted) => {
-        if (persisted) store.dequeue(key, id);
-      });
-    }
-    this.scheduleExpiry();
-    return n;
-  }
-
-  /** Tear down: consumers are told, timers stop, the store forgets the queue. Returns ready count. */
-  destroy(reason: string): number {
-    const n = this.ready.count;
-    this.deleted = true;
-    if (this.expiryTimer) clearTimeout(this.expiryTimer);
-    if (this.unusedTimer) clearTimeout(this.unusedTimer);
-    this.expiryTimer = undefined;
-    this.unusedTimer = undefined;
-    const cs = this.consumers.all();
-    for (const c of cs) {
-      c.cancelled = true;
-      this.consumers.remove(c);
-    }
-    this.active = undefined;
-    this.exclusiveConsumer = undefined;
-    if (this.durable) this.host.store.dropQueue(this.key);
-    this.ready.clear();
-    this.unacked.clear();
-    for (const c of cs) {
-      try {
-        c.sink.cancelledByBroker(reason);
-      } catch (err) {
-        this.host.sinkError(this, err);
-      }
-    }
-    return n;
-  }
-
-  /** Stop timers without touching the store (broker shutdown). */
-  stopTimers(): void {
-    if (this.expiryTimer) clearTimeout(this.expiryTimer);
-    if (this.unusedTimer) clearTimeout(this.unusedTimer);
-    this.expiryTimer = undefined;
-    this.unusedTimer = undefined;
   }
 }

@@ -1,11 +1,11 @@
 import { Deque } from './deque.js';
 import { ENTRY_OVERHEAD, type MemoryBudget, PERSISTENT_HEAD_WINDOW, REFILL_BYTES, REFILL_COUNT } from './memory-budget.js';
 import { PagedFlag, PagedRun } from './paged-run.js';
-import type { Entry } from './queue.js';
+import type { Entry } from './queue-entry.js';
 
 const bySeq = (e: Entry): number => e.seq;
 
-/** How a ready set moves bodies out of memory and back (implemented by its queue). */
+/** How a ready set moves bodies out of memory and back (implemented by its queue's QueuePaging). */
 export interface PagingPort {
   readonly budget: MemoryBudget;
   /** Take e's body out of memory; returns the flags of its paged entry. */

@@ -20,21 +20,24 @@ import type {
   Settlement,
   VirtualHost,
 } from './api.js';
-import { BrokerError, ErrorCode, accessRefused, notFound, preconditionFailed, resourceLocked } from './errors.js';
-import { Exchange, isExchangeType, type Destination } from './exchange.js';
-import type { FieldTable, FieldValue, Message, MessageId, MessageProperties } from './message.js';
-import { DIRECT_REPLY_PREFIX, generateQueueName, rs } from './names.js';
+import { BrokerError, accessRefused, notFound, resourceLocked } from './errors.js';
+import { Exchange, type Destination } from './exchange.js';
+import type { FieldValue, Message, MessageId, MessageProperties } from './message.js';
+import { DIRECT_REPLY_PREFIX, rs } from './names.js';
 import { DirectReplies } from './direct-reply.js';
-import { assertArgsEquivalent, assertExchangeEquivalent, assertField } from './equivalence.js';
-import { EQUIVALENCE_ARGS, checkDeadLetterPair, fieldTypeName, parseQueueConfig, printValue } from './queue-config.js';
-import { EnqueueOutcome, Queue, type DeadLetterReason, type QueueHost } from './queue.js';
-import { bindingKey, type Binding } from './routing/binding.js';
-import { isValidMatch } from './routing/headers-router.js';
-import { deadLetteredProperties, isDeadLetterCycle } from './dead-letter.js';
+import { parseQueueConfig } from './queue-config.js';
+import { EnqueueOutcome, Queue } from './queue.js';
+import { purgeQueue, queueConnectionClosed, queueInfo } from './queue-admin.js';
+import type { QueueHost } from './queue-host.js';
+import { stopQueueTimers } from './queue-timers.js';
+import type { Binding } from './routing/binding.js';
+import { deadLetteredProperties, isDeadLetterCycle, type DeadLetterReason } from './dead-letter.js';
 import { serializeMessage } from './message-serde.js';
 import type { Permission } from './users.js';
 import { queueKey, type MessageStore, type PageStore } from '../store/api.js';
 import type { MemoryBudget } from './memory-budget.js';
+import { bind, declareExchange, declareQueue, deleteExchange, deleteQueue, unbind } from './vhost-declare.js';
+import { durableBindings, listBindings, removeQueue } from './vhost-topology.js';
 import { ScratchList } from './scratch-list.js';
 
 /** What a virtual host needs from the broker around it. */
@@ -85,7 +88,8 @@ export class VirtualHostImpl implements VirtualHost, QueueHost {
 
   constructor(
     readonly name: string,
-    private readonly env: VhostEnv,
+    /** The broker around this vhost (also read by vhost-declare.ts and vhost-topology.ts). */
+    readonly env: VhostEnv,
   ) {
     this.directReplies = new DirectReplies(env.log);
     const opts = (): ExchangeOptions => ({ durable: true, autoDelete: false, internal: false, arguments: {} });
@@ -117,9 +121,9 @@ export class VirtualHostImpl implements VirtualHost, QueueHost {
     return parseExpiration(expiration);
   }
 
-  // ---- permissions ----------------------------------------------------------------
+  // ---- permissions (also used by vhost-declare.ts) ---------------------------------
 
-  private check(p: Principal, what: 'configure' | 'write' | 'read', kind: 'queue' | 'exchange', resource: string): void {
+  check(p: Principal, what: 'configure' | 'write' | 'read', kind: 'queue' | 'exchange', resource: string): void {
     // The default exchange is 'amq.default' for access control, as in RabbitMQ.
     const name = kind === 'exchange' && resource === '' ? 'amq.default' : resource;
     const perm = this.env.permission(p.user.name, this.name);
@@ -128,81 +132,24 @@ export class VirtualHostImpl implements VirtualHost, QueueHost {
     }
   }
 
-  private checkExclusive(p: Principal, q: Queue): void {
+  checkExclusive(p: Principal, q: Queue): void {
     if (q.exclusiveOwner !== undefined && q.exclusiveOwner !== p.connectionId) throw this.locked(q.name);
   }
 
-  private locked(name: string): BrokerError {
+  locked(name: string): BrokerError {
     return resourceLocked(
       `cannot obtain exclusive access to locked ${rs('queue', name, this.name)}. It could be originally declared on another connection or the exclusive property value does not match that of the original declaration.`,
     );
   }
 
-  // ---- exchanges ---------------------------------------------------------------------
+  // ---- exchanges (vhost-declare.ts) -----------------------------------------------------
 
   declareExchange(p: Principal, name: string, type: ExchangeType, opts: ExchangeOptions, passive: boolean): ExchangeInfo {
-    const existing = this.exchanges.get(name);
-    if (passive) {
-      if (!existing) throw notFound(rs('exchange', name, this.name));
-      return existing.info();
-    }
-    if (name === '') throw accessRefused('operation not permitted on the default exchange');
-    if (!isExchangeType(type)) {
-      // RabbitMQ answers 503 command-invalid; the closest code in our catalogue.
-      // RabbitMQ: 503 COMMAND_INVALID "invalid exchange type 'x'".
-      throw new BrokerError(ErrorCode.CommandInvalid, `invalid exchange type '${String(type)}'`);
-    }
-    this.check(p, 'configure', 'exchange', name);
-    if (existing) {
-      assertExchangeEquivalent(this.name, existing, type, opts);
-      return existing.info();
-    }
-    if (name.startsWith('amq.')) throw accessRefused(`exchange name '${name}' contains reserved prefix 'amq.*'`);
-    const ae = opts.arguments['alternate-exchange'];
-    if (ae !== undefined && typeof ae !== 'string' && !Buffer.isBuffer(ae)) {
-      throw preconditionFailed(`invalid type '${fieldTypeName(ae)}' for arg 'alternate-exchange' in ${rs('exchange', name, this.name)}`);
-    }
-    const x = new Exchange(name, type, { durable: opts.durable, autoDelete: opts.autoDelete, internal: opts.internal, arguments: opts.arguments });
-    this.exchanges.set(name, x);
-    if (x.options.durable) this.env.definitionsChanged();
-    return x.info();
+    return declareExchange(this, p, name, type, opts, passive);
   }
 
   deleteExchange(p: Principal, name: string, ifUnused: boolean): void {
-    if (name === '') throw accessRefused('operation not permitted on the default exchange');
-    if (name.startsWith('amq.')) throw accessRefused(`deletion of system ${rs('exchange', name, this.name)} not allowed`);
-    this.check(p, 'configure', 'exchange', name);
-    const x = this.exchanges.get(name);
-    // Deleting a missing exchange succeeds (RabbitMQ since 3.2: delete is idempotent).
-    if (!x) return;
-    if (ifUnused && x.outgoing.size > 0) throw preconditionFailed(`${rs('exchange', name, this.name)} in use`);
-    this.removeExchange(x);
-  }
-
-  private removeExchange(x: Exchange): void {
-    this.exchanges.delete(x.name);
-    let durableChange = x.options.durable;
-    for (const b of [...x.outgoing.values()]) {
-      x.removeBinding(b);
-      b.destination.incoming.delete(`${x.name}\u0000${b.key}`);
-      if (isDurableBinding(x, b.destination)) durableChange = true;
-    }
-    // Bindings where this exchange is the destination go too; their sources may auto-delete.
-    for (const ref of [...x.incoming]) {
-      const [source, key] = splitRef(ref);
-      const src = this.exchanges.get(source);
-      const b = src?.outgoing.get(key);
-      if (!src || !b) continue;
-      src.removeBinding(b);
-      if (isDurableBinding(src, x)) durableChange = true;
-      this.maybeAutoDeleteExchange(src);
-    }
-    x.incoming.clear();
-    if (durableChange) this.env.definitionsChanged();
-  }
-
-  private maybeAutoDeleteExchange(x: Exchange): void {
-    if (x.options.autoDelete && x.outgoing.size === 0 && this.exchanges.get(x.name) === x) this.removeExchange(x);
+    deleteExchange(this, p, name, ifUnused);
   }
 
   getExchange(name: string): ExchangeInfo | undefined {
@@ -213,45 +160,10 @@ export class VirtualHostImpl implements VirtualHost, QueueHost {
     return [...this.exchanges.values()].map((x) => x.info());
   }
 
-  // ---- queues -------------------------------------------------------------------------
+  // ---- queues (vhost-declare.ts) ------------------------------------------------------
 
   declareQueue(p: Principal, name: string, opts: QueueOptions, passive: boolean): QueueDeclareResult {
-    if (passive) {
-      const q = this.queues.get(name);
-      if (!q) throw notFound(rs('queue', name, this.name));
-      this.checkExclusive(p, q);
-      q.armUnusedTimer();
-      return { name: q.name, messageCount: q.messageCount, consumerCount: q.consumerCount };
-    }
-    let qname = name;
-    if (qname === '') qname = generateQueueName();
-    else if (qname.startsWith('amq.')) throw accessRefused(`queue name '${qname}' contains reserved prefix 'amq.*'`);
-    this.check(p, 'configure', 'queue', qname);
-    const existing = this.queues.get(qname);
-    if (existing) {
-      // Order as rabbit_amqqueue:assert_equivalence: exclusivity, durable, auto_delete, arguments.
-      const owner = opts.exclusive ? p.connectionId : undefined;
-      if (existing.exclusiveOwner !== owner) throw this.locked(qname);
-      assertField('queue', qname, this.name, 'durable', String(opts.durable), String(existing.options.durable));
-      assertField('queue', qname, this.name, 'auto_delete', String(opts.autoDelete), String(existing.options.autoDelete));
-      assertArgsEquivalent('queue', qname, this.name, existing.options.arguments, opts.arguments, EQUIVALENCE_ARGS, { 'x-queue-type': 'classic' });
-      existing.armUnusedTimer();
-      return { name: qname, messageCount: existing.messageCount, consumerCount: existing.consumerCount };
-    }
-    const max = this.env.limits.maxQueues;
-    if (max > 0 && this.queues.size >= max) {
-      throw new BrokerError(ErrorCode.PreconditionFailed, `cannot declare ${rs('queue', qname, this.name)}: queue limit in vhost '${this.name}' (${max}) is reached`);
-    }
-    checkDeadLetterPair(qname, this.name, opts.arguments);
-    const config = parseQueueConfig(qname, this.name, opts.arguments, opts.durable, opts.exclusive, opts.autoDelete);
-    const q = new Queue(this, qname, { durable: opts.durable, exclusive: opts.exclusive, autoDelete: opts.autoDelete, arguments: opts.arguments }, config, queueKey(this.name, qname));
-    if (opts.exclusive) {
-      q.exclusiveOwner = p.connectionId;
-      this.touch(p.connectionId, q);
-    }
-    this.queues.set(qname, q);
-    if (this.isPersistedQueue(q)) this.env.definitionsChanged();
-    return { name: qname, messageCount: 0, consumerCount: 0 };
+    return declareQueue(this, p, name, opts, passive);
   }
 
   /** Exclusive queues never outlive their connection, so they are not written to definitions. */
@@ -273,32 +185,7 @@ export class VirtualHostImpl implements VirtualHost, QueueHost {
   }
 
   deleteQueue(p: Principal, name: string, ifUnused: boolean, ifEmpty: boolean): number {
-    const q = this.queues.get(name);
-    if (!q) return 0;
-    this.checkExclusive(p, q);
-    this.check(p, 'configure', 'queue', name);
-    if (ifUnused && q.consumerCount > 0) throw preconditionFailed(`${rs('queue', name, this.name)} in use`);
-    if (ifEmpty && q.messageCount > 0) throw preconditionFailed(`${rs('queue', name, this.name)} is not empty`);
-    return this.removeQueue(q, 'queue deleted');
-  }
-
-  private removeQueue(q: Queue, reason: string): number {
-    if (this.queues.get(q.name) !== q) return 0;
-    this.queues.delete(q.name);
-    let durableChange = this.isPersistedQueue(q);
-    for (const ref of [...q.incoming]) {
-      const [source, key] = splitRef(ref);
-      const src = this.exchanges.get(source);
-      const b = src?.outgoing.get(key);
-      if (!src || !b) continue;
-      src.removeBinding(b);
-      if (isDurableBinding(src, q)) durableChange = true;
-      this.maybeAutoDeleteExchange(src);
-    }
-    q.incoming.clear();
-    const n = q.destroy(reason);
-    if (durableChange) this.env.definitionsChanged();
-    return n;
+    return deleteQueue(this, p, name, ifUnused, ifEmpty);
   }
 
   purgeQueue(p: Principal, name: string): number {
@@ -306,109 +193,35 @@ export class VirtualHostImpl implements VirtualHost, QueueHost {
     if (!q) throw notFound(rs('queue', name, this.name));
     this.checkExclusive(p, q);
     this.check(p, 'read', 'queue', name);
-    return q.purge();
+    return purgeQueue(q);
   }
 
   getQueue(name: string): QueueInfo | undefined {
-    return this.queues.get(name)?.info();
+    const q = this.queues.get(name);
+    return q === undefined ? undefined : queueInfo(q);
   }
 
   listQueues(): QueueInfo[] {
-    return [...this.queues.values()].map((q) => q.info());
+    return [...this.queues.values()].map(queueInfo);
   }
 
-  // ---- bindings ---------------------------------------------------------------------------
-
-  private resolveBinding(p: Principal, b: BindingSpec): { src: Exchange; dest: Destination } {
-    if (b.source === '' || (b.destinationKind === 'exchange' && b.destination === '')) {
-      throw accessRefused('operation not permitted on the default exchange');
-    }
-    // RabbitMQ: write on the destination, read on the source exchange.
-    this.check(p, 'write', b.destinationKind, b.destination);
-    this.check(p, 'read', 'exchange', b.source);
-    const src = this.exchanges.get(b.source);
-    if (!src) throw notFound(rs('exchange', b.source, this.name));
-    let dest: Destination | undefined;
-    if (b.destinationKind === 'queue') {
-      const q = this.queues.get(b.destination);
-      if (!q) throw notFound(rs('queue', b.destination, this.name));
-      this.checkExclusive(p, q);
-      dest = q;
-    } else {
-      dest = this.exchanges.get(b.destination);
-      if (!dest) throw notFound(rs('exchange', b.destination, this.name));
-    }
-    return { src, dest };
-  }
+  // ---- bindings (vhost-declare.ts, vhost-topology.ts) ----------------------------------------
 
   bind(p: Principal, spec: BindingSpec): void {
-    const { src, dest } = this.resolveBinding(p, spec);
-    if (src.type === 'headers' && !isValidMatch(spec.arguments['x-match'])) {
-      // RabbitMQ 3.10 texts: a string prints as an Erlang binary, other types by name.
-      const xm = spec.arguments['x-match'] ?? null;
-      throw preconditionFailed(
-        typeof xm === 'string'
-          ? `Invalid x-match field value <<"${xm}">>; expected all, any, all-with-x, or any-with-x`
-          : `Invalid x-match field type ${fieldTypeName(xm)} (value ${printValue(xm)}); expected longstr`,
-      );
-    }
-    this.addBinding(src, dest, spec.destinationKind, spec.destination, spec.routingKey, spec.arguments, spec.filter);
-  }
-
-  /** Shared by bind and recovery. Re-binding an existing identity only replaces its filter. */
-  addBinding(
-    src: Exchange,
-    dest: Destination,
-    kind: 'queue' | 'exchange',
-    destName: string,
-    routingKey: string,
-    args: FieldTable,
-    filter: BindingSpec['filter'],
-  ): void {
-    const key = bindingKey(kind, destName, routingKey, args);
-    const existing = src.outgoing.get(key);
-    if (existing) {
-      existing.filter = filter;
-      return;
-    }
-    const b: Binding<Destination> = { source: src.name, destinationKind: kind, destinationName: destName, destination: dest, routingKey, arguments: args, key, filter };
-    src.addBinding(b);
-    dest.incoming.add(`${src.name}\u0000${key}`);
-    if (isDurableBinding(src, dest)) this.env.definitionsChanged();
+    bind(this, p, spec);
   }
 
   unbind(p: Principal, spec: BindingSpec): void {
-    const { src, dest } = this.resolveBinding(p, spec);
-    const key = bindingKey(spec.destinationKind, spec.destination, spec.routingKey, spec.arguments);
-    const b = src.outgoing.get(key);
-    // Unbinding a binding that does not exist succeeds, as in RabbitMQ 3.x.
-    if (!b) return;
-    src.removeBinding(b);
-    dest.incoming.delete(`${src.name}\u0000${key}`);
-    if (isDurableBinding(src, dest)) this.env.definitionsChanged();
-    this.maybeAutoDeleteExchange(src);
+    unbind(this, p, spec);
   }
 
   listBindings(): BindingSpec[] {
-    const out: BindingSpec[] = [];
-    // The default exchange's implicit binding of every queue, as RabbitMQ lists them.
-    for (const q of this.queues.values()) out.push({ source: '', destinationKind: 'queue', destination: q.name, routingKey: q.name, arguments: {} });
-    for (const x of this.exchanges.values()) {
-      for (const b of x.outgoing.values()) {
-        const spec: BindingSpec = b.filter
-          ? { source: b.source, destinationKind: b.destinationKind, destination: b.destinationName, routingKey: b.routingKey, arguments: b.arguments, filter: b.filter }
-          : { source: b.source, destinationKind: b.destinationKind, destination: b.destinationName, routingKey: b.routingKey, arguments: b.arguments };
-        out.push(spec);
-      }
-    }
-    return out;
+    return listBindings(this);
   }
 
   /** Durable bindings between durable ends, for definitions. */
   durableBindings(): Binding<Destination>[] {
-    const out: Binding<Destination>[] = [];
-    for (const x of this.exchanges.values()) for (const b of x.outgoing.values()) if (isDurableBinding(x, b.destination)) out.push(b);
-    return out;
+    return durableBindings(this);
   }
 
   // ---- publish & routing ---------------------------------------------------------------------
@@ -541,7 +354,7 @@ export class VirtualHostImpl implements VirtualHost, QueueHost {
   }
 
   deleteUnused(q: Queue): void {
-    this.removeQueue(q, 'queue deleted');
+    removeQueue(this, q, 'queue deleted');
   }
 
   sinkError(q: Queue, err: unknown): void {
@@ -550,7 +363,8 @@ export class VirtualHostImpl implements VirtualHost, QueueHost {
 
   // ---- consume / get / settle ---------------------------------------------------------------
 
-  private touch(id: ConnectionId, q: Queue): void {
+  /** Remember that connection `id` holds something of `q` (visited on connectionClosed). */
+  touch(id: ConnectionId, q: Queue): void {
     let s = this.touched.get(id);
     if (!s) this.touched.set(id, (s = new Set()));
     s.add(q);
@@ -591,8 +405,8 @@ export class VirtualHostImpl implements VirtualHost, QueueHost {
     if (qs) {
       for (const q of qs) {
         if (q.deleted) continue;
-        if (q.exclusiveOwner === connectionId) this.removeQueue(q, 'exclusive owner gone');
-        else q.connectionClosed(connectionId);
+        if (q.exclusiveOwner === connectionId) removeQueue(this, q, 'exclusive owner gone');
+        else queueConnectionClosed(q, connectionId);
       }
     }
     this.directReplies.connectionClosed(connectionId);
@@ -610,7 +424,7 @@ export class VirtualHostImpl implements VirtualHost, QueueHost {
 
   /** The vhost is being deleted: every queue goes (consumers are told), then every exchange. */
   destroyAll(): void {
-    for (const q of [...this.queues.values()]) this.removeQueue(q, 'vhost deleted');
+    for (const q of [...this.queues.values()]) removeQueue(this, q, 'vhost deleted');
     this.exchanges.clear();
     this.directReplies.clear();
     this.touched.clear();
@@ -618,14 +432,8 @@ export class VirtualHostImpl implements VirtualHost, QueueHost {
 
   /** Stop every queue timer (broker close). */
   stopTimers(): void {
-    for (const q of this.queues.values()) q.stopTimers();
+    for (const q of this.queues.values()) stopQueueTimers(q);
   }
-}
-
-function isDurableBinding(src: Exchange, dest: Destination): boolean {
-  if (!src.options.durable) return false;
-  if (dest.kind === 'exchange') return dest.options.durable;
-  return dest.options.durable && !dest.options.exclusive;
 }
 
 /** CC/BCC header values: an array of strings (longstr or bytes); anything else adds nothing. */
@@ -637,11 +445,6 @@ function stringList(v: FieldValue | undefined): string[] {
     else if (Buffer.isBuffer(e)) out.push(e.toString('utf8'));
   }
   return out;
-}
-
-function splitRef(ref: string): [string, string] {
-  const i = ref.indexOf('\u0000');
-  return [ref.slice(0, i), ref.slice(i + 1)];
 }
 
 /** AMQP 0-9-1 expiration: a non-negative integer in ms as a string; anything else means none here (protocols reject bad values). */

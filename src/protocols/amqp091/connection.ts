@@ -13,9 +13,7 @@ import {
   PROTOCOL_HEADER,
   checkProtocolHeader,
   methodSpec,
-  type AnyMethod,
   type Frame,
-  type MethodOf,
 } from '../../codecs/amqp091/index.js';
 import type { Broker, ConnectionId, Logger, Principal, User, VirtualHost } from '../../core/api.js';
 import type { ByteStream, StreamHandler } from '../../transport/byte-stream.js';
@@ -23,28 +21,15 @@ import type { ProtocolContext } from '../context.js';
 import { ConnectionLog, type LogBindingsSource } from '../shared/connection-log.js';
 import { liveConnectionsFor, type LiveConnection, type LiveConnections } from '../shared/live-connections.js';
 import { EndOfTurnFlush } from '../shared/end-of-turn.js';
-import { MECHANISMS, parseSaslResponse } from './auth.js';
+import { MECHANISMS } from './auth.js';
 import { Channel } from './channel.js';
-import { AmqpError, channelError, notAllowed, toAmqpError, unexpectedFrame } from './errors.js';
-import { Heartbeat } from './heartbeat.js';
+import { closeWithError, endAfterFlush, lostSync, onStreamClosed, shutdown } from './connection-close.js';
+import { handleConnectionMethod, handshakeTimedOut, onAlarm, sendBlocked } from './connection-handlers.js';
+import { State } from './connection-state.js';
+import { AmqpError, toAmqpError, unexpectedFrame } from './errors.js';
+import type { Heartbeat } from './heartbeat.js';
 import { DEFAULT_MAX_MESSAGE_SIZE, type Amqp091Limits } from './limits.js';
-import { checkTuneOk } from './negotiation.js';
-import { clientCapabilities, NO_CLIENT_CAPABILITIES, serverProperties, type ClientCapabilities } from './server-properties.js';
-
-const enum State {
-  /** Waiting for "AMQP" 0 0 9 1. */
-  Header,
-  /** connection.start sent, waiting for start-ok. */
-  Starting,
-  /** connection.tune sent, waiting for tune-ok. */
-  Tuning,
-  /** tune-ok received, waiting for connection.open. */
-  Opening,
-  Running,
-  /** We sent connection.close and wait for close-ok. */
-  Closing,
-  Closed,
-}
+import { NO_CLIENT_CAPABILITIES, serverProperties, type ClientCapabilities } from './server-properties.js';
 
 let fallbackConnectionId = 2 ** 40;
 
@@ -69,16 +54,21 @@ const endOfTurn = new EndOfTurnFlush<AmqpConnection>((c) => c.flushNow());
 /*
  * Memory per idle connection (docs/performance.md): no child logger is kept, Maps and
  * Sets are created on first use, heartbeat state only when heartbeats were negotiated.
+ *
+ * Channel 0 (the handshake, client close, blocked/unblocked) is in connection-handlers.ts,
+ * errors and closing in connection-close.ts: free functions over this class, so the
+ * fields they use are not private (nothing outside this folder touches them).
  */
 export class AmqpConnection implements LiveConnection, LogBindingsSource, StreamHandler {
   readonly id: ConnectionId;
   readonly broker: Broker;
   readonly limits: Amqp091Limits;
-  private enc: FrameEncoder | undefined;
+  /** The frame encoder while one exists (see `encoder`). */
+  enc: FrameEncoder | undefined;
   private fullSizeEncoder = false;
-  private readonly parser = new FrameParser(FRAME_MIN_SIZE);
-  private state = State.Header;
-  private channelMap: Map<number, Channel> | undefined;
+  readonly parser = new FrameParser(FRAME_MIN_SIZE);
+  state = State.Header;
+  channelMap: Map<number, Channel> | undefined;
 
   user: User | undefined;
   principal!: Principal;
@@ -93,12 +83,12 @@ export class AmqpConnection implements LiveConnection, LogBindingsSource, Stream
   // ---- input control ----
   private headerBuf: Buffer | undefined;
   private suspendCount = 0;
-  private readonly backlog: Buffer[] = [];
+  readonly backlog: Buffer[] = [];
   private parserIdle = true;
   private pumping = false;
   private bytesBeforeAuth = 0;
   /** Input is paused because a publish arrived during a resource alarm. */
-  private blockedByAlarm = false;
+  blockedByAlarm = false;
 
   // ---- output ----
   private corked = false;
@@ -106,19 +96,19 @@ export class AmqpConnection implements LiveConnection, LogBindingsSource, Stream
   writeBlocked = false;
 
   // ---- timers ----
-  private handshakeTimer: NodeJS.Timeout | undefined;
-  private heartbeats: Heartbeat | undefined;
-  private closeTimer: NodeJS.Timeout | undefined;
+  handshakeTimer: NodeJS.Timeout | undefined;
+  heartbeats: Heartbeat | undefined;
+  closeTimer: NodeJS.Timeout | undefined;
 
   // ---- alarms / shutdown ----
-  private alarmActive = false;
-  private alarmReason = '';
-  private hasPublished = false;
-  private blockedSent = false;
-  private readonly live: LiveConnections<AmqpConnection>;
-  private vhostReleased = false;
+  alarmActive = false;
+  alarmReason = '';
+  hasPublished = false;
+  blockedSent = false;
+  readonly live: LiveConnections<AmqpConnection>;
+  vhostReleased = false;
   /** Channels with publisher confirms to emit at the end of this input batch (created on first use). */
-  private confirmsDirty: Set<Channel> | undefined;
+  confirmsDirty: Set<Channel> | undefined;
 
   constructor(
     readonly stream: ByteStream,
@@ -132,11 +122,11 @@ export class AmqpConnection implements LiveConnection, LogBindingsSource, Stream
     else {
       stream.onData((chunk) => this.onData(chunk));
       stream.onDrain(() => this.onDrain());
-      stream.onClose(() => this.onStreamClosed());
+      stream.onClose(() => onStreamClosed(this));
     }
     this.live = liveConnectionsFor(liveRegistries, ctx);
     this.live.add(this);
-    this.handshakeTimer = setTimeout(() => this.handshakeTimedOut(), ctx.limits.handshakeTimeoutMs);
+    this.handshakeTimer = setTimeout(() => handshakeTimedOut(this), ctx.limits.handshakeTimeoutMs);
     this.handshakeTimer.unref?.();
   }
 
@@ -162,15 +152,15 @@ export class AmqpConnection implements LiveConnection, LogBindingsSource, Stream
   }
 
   onStreamClose(): void {
-    this.onStreamClosed();
+    onStreamClosed(this);
   }
 
   onServerShutdown(): void {
-    this.shutdown();
+    shutdown(this);
   }
 
   onAlarmChange(active: boolean, reason: string): void {
-    this.onAlarm(active, reason);
+    onAlarm(this, active, reason);
   }
 
   // =====================================================================================
@@ -320,7 +310,7 @@ export class AmqpConnection implements LiveConnection, LogBindingsSource, Stream
           try {
             f = this.parser.next();
           } catch (e) {
-            this.lostSync(e);
+            lostSync(this, e);
             return;
           }
           if (f === null) {
@@ -360,7 +350,7 @@ export class AmqpConnection implements LiveConnection, LogBindingsSource, Stream
         if (f.method.name === 'connection.close-ok') this.destroy();
         else if (f.method.name === 'connection.close') {
           this.out().method(0, 'connection.close-ok', {});
-          this.endAfterFlush();
+          endAfterFlush(this);
         }
       }
       return;
@@ -369,7 +359,7 @@ export class AmqpConnection implements LiveConnection, LogBindingsSource, Stream
       if (f.type === FRAME_HEARTBEAT) return;
       try {
         if (f.type !== FRAME_METHOD) throw unexpectedFrame(`type ${f.type}, channel 0: content frames are not allowed on channel 0`);
-        this.handleConnectionMethod(f.method);
+        handleConnectionMethod(this, f.method);
       } catch (e) {
         const m = f.type === FRAME_METHOD ? methodSpec(f.method.name) : undefined;
         this.fail(toAmqpError(e, m?.classId, m?.methodId));
@@ -423,185 +413,21 @@ export class AmqpConnection implements LiveConnection, LogBindingsSource, Stream
   }
 
   // =====================================================================================
-  // Channel 0: the connection class (AMQP 0-9-1 §1.4)
+  // Alarms (RabbitMQ connection.blocked / unblocked extension; the rest in connection-handlers.ts)
   // =====================================================================================
-
-  private handleConnectionMethod(m: AnyMethod): void {
-    switch (this.state) {
-      case State.Starting:
-        if (m.name !== 'connection.start-ok') return this.handshakeError(`expected connection.start-ok, got ${m.name}`);
-        return this.onStartOk(m);
-      case State.Tuning:
-        if (m.name === 'connection.secure-ok') return this.handshakeError('connection.secure-ok without connection.secure');
-        if (m.name !== 'connection.tune-ok') return this.handshakeError(`expected connection.tune-ok, got ${m.name}`);
-        return this.onTuneOk(m);
-      case State.Opening:
-        if (m.name !== 'connection.open') throw channelError(`unexpected method in connection state opening`);
-        return this.onOpen(m);
-      case State.Running:
-        break;
-      default:
-        return;
-    }
-    switch (m.name) {
-      case 'connection.close':
-        this.log.debug({ replyCode: m.replyCode, replyText: m.replyText }, 'amqp091: client closed connection');
-        this.releaseAll();
-        this.state = State.Closing;
-        this.out().method(0, 'connection.close-ok', {});
-        this.endAfterFlush();
-        return;
-      case 'connection.update-secret': {
-        const user = this.user!;
-        if (this.broker.authenticate(user.name, m.newSecret.toString('utf8'), this.stream.remoteAddress) === undefined) {
-          throw notAllowed('New secret was refused by one of the backends');
-        }
-        this.out().method(0, 'connection.update-secret-ok', {});
-        return;
-      }
-      case 'connection.close-ok':
-        return; // stray close-ok: nothing to do
-      default:
-        // RabbitMQ handle_method0 catch-all.
-        throw channelError('unexpected method in connection state running');
-    }
-  }
-
-  private onStartOk(m: MethodOf<'connection.start-ok'>): void {
-    this.capabilities = clientCapabilities(m.clientProperties);
-    if (m.mechanism !== 'PLAIN' && m.mechanism !== 'AMQPLAIN') {
-      // RabbitMQ: an unknown mechanism during the handshake closes the socket.
-      return this.handshakeError(`unknown authentication mechanism '${m.mechanism}'`);
-    }
-    const creds = parseSaslResponse(m.mechanism, m.response);
-    if (creds === undefined) return this.handshakeError(`malformed ${m.mechanism} response`);
-    const user = this.broker.authenticate(creds.username, creds.password, this.stream.remoteAddress);
-    if (user === undefined) {
-      this.log.warn({ user: creds.username, mechanism: m.mechanism }, 'amqp091: login refused');
-      if (this.capabilities.authenticationFailureClose) {
-        // RabbitMQ: the reason is kept out of the reply to not help guessing.
-        const close = new AmqpError(403, `Login was refused using authentication mechanism ${m.mechanism}. For details see the broker logfile.`);
-        this.state = State.Closing;
-        this.out().method(0, 'connection.close', { replyCode: 403, replyText: close.replyText, classId: 0, methodId: 0 });
-        this.endAfterFlush();
-      } else {
-        this.destroy();
-      }
-      return;
-    }
-    this.user = user;
-    this.principal = { user, connectionId: this.id };
-    this.state = State.Tuning;
-    this.out().method(0, 'connection.tune', {
-      channelMax: this.limits.channelMax,
-      frameMax: this.limits.frameMax,
-      heartbeat: this.limits.heartbeat,
-    });
-  }
-
-  private onTuneOk(m: MethodOf<'connection.tune-ok'>): void {
-    checkTuneOk(this.limits, m);
-    this.frameMax = m.frameMax;
-    this.channelMax = m.channelMax;
-    this.heartbeat = m.heartbeat;
-    // frame_max 0 ("no limit", only possible when limits.frameMax is 0) still gets a
-    // hard cap: no frame needs to be larger than the largest message (DESIGN §5).
-    this.parser.setFrameMax(m.frameMax !== 0 ? m.frameMax : Math.max(this.maxMessageSize, 1 << 20) + 8);
-    if (this.enc !== undefined) this.enc.frameMax = m.frameMax;
-    this.state = State.Opening;
-    // Heartbeats off (0): no timer, and no state to keep either.
-    if (m.heartbeat === 0) return;
-    this.heartbeats = new Heartbeat(
-      m.heartbeat,
-      () => {
-        if (this.state < State.Closing) this.out().heartbeat();
-      },
-      () => {
-        this.log.warn({ heartbeat: this.heartbeat }, 'amqp091: missed heartbeats from client, closing');
-        this.destroy();
-      },
-    );
-  }
-
-  private onOpen(m: MethodOf<'connection.open'>): void {
-    const user = this.user!;
-    const vhost = this.broker.getVhost(m.virtualHost);
-    // RabbitMQ 3.10 texts (compared against the real broker): a missing vhost and a
-    // refused one are told apart.
-    if (vhost === undefined) throw notAllowed(`vhost ${m.virtualHost} not found`);
-    if (!this.broker.canAccessVhost(user, m.virtualHost)) {
-      throw notAllowed(`access to vhost '${m.virtualHost}' refused for user '${user.name}'`);
-    }
-    this.vhost = vhost;
-    this.state = State.Running;
-    if (this.handshakeTimer !== undefined) clearTimeout(this.handshakeTimer);
-    this.handshakeTimer = undefined;
-    this.out().method(0, 'connection.open-ok', { knownHosts: '' });
-    this.log.info({ user: user.name, vhost: m.virtualHost }, 'amqp091: connection opened');
-    this.live.watchAlarms(this);
-    if (this.broker.alarms.active) this.onAlarm(true, 'resource alarm');
-  }
-
-  /** Errors before the connection is open: RabbitMQ closes the socket without a reply. */
-  private handshakeError(why: string): void {
-    this.log.warn({ why }, 'amqp091: handshake error');
-    this.destroy();
-  }
-
-  private handshakeTimedOut(): void {
-    this.handshakeTimer = undefined;
-    if (this.state < State.Running) {
-      this.log.warn({}, 'amqp091: handshake timeout');
-      this.destroy();
-    }
-  }
-
-  // =====================================================================================
-  // Alarms (RabbitMQ connection.blocked / unblocked extension)
-  // =====================================================================================
-
-  /**
-   * RabbitMQ "Blocked Connection Notifications": connection.blocked goes to publishing
-   * connections (here: those that published before) when the alarm fires, and to
-   * others at their first publish during it; consumers are neither told nor paused.
-   */
-  private onAlarm(active: boolean, reason: string): void {
-    if (this.state !== State.Running) return;
-    if (active === this.alarmActive) return;
-    this.alarmActive = active;
-    this.alarmReason = reason;
-    if (active) {
-      if (this.hasPublished) this.sendBlocked();
-    } else {
-      if (this.blockedSent) {
-        this.blockedSent = false;
-        this.out().method(0, 'connection.unblocked', {});
-      }
-      if (this.blockedByAlarm) {
-        this.blockedByAlarm = false;
-        this.resumeInput();
-      }
-    }
-  }
-
-  private sendBlocked(): void {
-    if (this.blockedSent || !this.capabilities.connectionBlocked) return;
-    this.blockedSent = true;
-    this.out().method(0, 'connection.blocked', { reason: this.alarmReason.slice(0, 200) });
-  }
 
   /** After a publish: a publishing connection is not read while an alarm is on (that is flow control). */
   afterPublish(): void {
     this.hasPublished = true;
     if (this.alarmActive && !this.blockedByAlarm) {
-      this.sendBlocked();
+      sendBlocked(this);
       this.blockedByAlarm = true;
       this.suspendInput();
     }
   }
 
   // =====================================================================================
-  // Errors and closing
+  // Errors and closing (the rest in connection-close.ts)
   // =====================================================================================
 
   /** A channel-level (soft) or connection-level (hard) error. */
@@ -610,85 +436,14 @@ export class AmqpConnection implements LiveConnection, LogBindingsSource, Stream
       ch.closeWithError(err);
       return;
     }
-    this.closeWithError(err);
-  }
-
-  /** Hard error: connection.close with the reply code, wait for close-ok (§1.4.2.6). */
-  closeWithError(err: AmqpError): void {
-    if (this.state >= State.Closing) return;
-    if (err.replyCode === 541) this.log.error({ err: err.cause ?? err }, 'amqp091: internal error');
-    else this.log.info({ replyCode: err.replyCode, replyText: err.replyText }, 'amqp091: closing connection on error');
-    const wasRunning = this.state === State.Running;
-    this.releaseAll();
-    this.state = State.Closing;
-    this.out().method(0, 'connection.close', { replyCode: err.replyCode, replyText: err.replyText, classId: err.classId, methodId: err.methodId });
-    if (!wasRunning) {
-      this.endAfterFlush();
-      return;
-    }
-    this.closeTimer = setTimeout(() => this.destroy(), this.limits.closeTimeoutMs);
-    this.closeTimer.unref?.();
-  }
-
-  /** The codec lost frame sync: report the error, then stop reading and close (RabbitMQ fatal_frame_error). */
-  private lostSync(e: unknown): void {
-    const err = toAmqpError(e);
-    if (this.state < State.Running) {
-      this.handshakeError(err.message);
-      return;
-    }
-    this.closeWithError(err);
-    this.suspendInput();
-    this.endAfterFlush();
-  }
-
-  private shutdown(): void {
-    if (this.state === State.Closed) return;
-    if (this.state !== State.Running) {
-      this.destroy();
-      return;
-    }
-    this.closeWithError(new AmqpError(320, "broker forced connection closure with reason 'shutdown'"));
-    this.endAfterFlush();
-  }
-
-  private endAfterFlush(): void {
-    this.flushNow();
-    this.stream.end();
+    closeWithError(this, err);
   }
 
   destroy(): void {
     if (this.state === State.Closed) return;
     this.flushNow();
     this.stream.destroy();
-    this.onStreamClosed();
-  }
-
-  /** Tear down every channel (requeue unacked, cancel consumers), then release the vhost's hold. */
-  private releaseAll(): void {
-    if (this.channelMap !== undefined) for (const ch of this.channelMap.values()) ch.teardown();
-    this.channelMap?.clear();
-    this.confirmsDirty?.clear();
-    if (!this.vhostReleased && this.vhost !== undefined) {
-      this.vhostReleased = true;
-      try {
-        this.vhost.connectionClosed(this.id);
-      } catch (err) {
-        this.log.error({ err }, 'amqp091: connectionClosed failed');
-      }
-    }
-  }
-
-  private onStreamClosed(): void {
-    if (this.state === State.Closed) return;
-    this.state = State.Closed;
-    this.releaseAll();
-    if (this.handshakeTimer !== undefined) clearTimeout(this.handshakeTimer);
-    this.heartbeats?.stop();
-    if (this.closeTimer !== undefined) clearTimeout(this.closeTimer);
-    this.handshakeTimer = this.closeTimer = undefined;
-    this.live.remove(this);
-    this.backlog.length = 0;
+    onStreamClosed(this);
   }
 
   get isOpen(): boolean {
