@@ -23,11 +23,6 @@ export function queueInfo(q: Queue): QueueInfo {
   };
 }
 
-/** Consumer tags of this queue (management). */
-export function queueConsumerTags(q: Queue): string[] {
-  return q.consumers.all().map((c) => c.tag);
-}
-
 /**
  * A connection went away: its consumers end (without a broker-cancel notice) and
  * its unacknowledged deliveries return to the queue in their original order.
@@ -43,12 +38,6 @@ export function queueConnectionClosed(q: Queue, id: ConnectionId): void {
     any = true;
   }
   if (any) q.afterRequeue();
-}
-
-export function queueHasConsumersOf(q: Queue, id: ConnectionId): boolean {
-  for (const c of q.consumers.all()) if (c.connectionId === id) return true;
-  for (const e of q.unacked.values()) if (e.owner === id) return true;
-  return false;
 }
 
 /** Remove every ready message (unacked ones stay). Returns how many went. */
