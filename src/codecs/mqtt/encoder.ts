@@ -73,19 +73,30 @@ export function publishSize(level: ProtocolLevel, topic: string, qos: QoS, prope
   return 1 + varIntSize(remaining) + remaining;
 }
 
+const ackByte0 = (type: number): number => (type << 4) | (type === PacketType.PUBREL ? 0b0010 : 0);
+
+/** 3.1.1 acks are always 4 bytes; in 5.0 reason 0 without properties may be omitted (§3.4.2.1). */
+const isShortAck = (level: ProtocolLevel, reasonCode: number, properties: MqttProperties | undefined): boolean =>
+  level < 5 || (reasonCode === 0 && (properties === undefined || propertiesLength(properties) === 0));
+
+/** The 4-byte form: fixed header, remaining length 2, packet id. */
+function writeShortAck(buf: Buffer, off: number, type: number, packetId: number): void {
+  buf[off] = ackByte0(type);
+  buf[off + 1] = 2;
+  buf[off + 2] = (packetId >>> 8) & 0xff;
+  buf[off + 3] = packetId & 0xff;
+}
+
 /** PUBACK/PUBREC/PUBREL/PUBCOMP. MQTT 5 §3.4.2.1: reason 0 without properties may be omitted. */
 export function encodeAck(level: ProtocolLevel, type: 4 | 5 | 6 | 7, packetId: number, reasonCode = 0, properties?: MqttProperties): Buffer {
-  const b0 = (type << 4) | (type === PacketType.PUBREL ? 0b0010 : 0);
-  const withProps = level === 5 && properties !== undefined && propertiesLength(properties) > 0;
-  if (level < 5 || (reasonCode === 0 && !withProps)) {
+  if (isShortAck(level, reasonCode, properties)) {
     const buf = Buffer.allocUnsafe(4);
-    buf[0] = b0;
-    buf[1] = 2;
-    buf.writeUInt16BE(packetId, 2);
+    writeShortAck(buf, 0, type, packetId);
     return buf;
   }
+  const withProps = properties !== undefined && propertiesLength(properties) > 0;
   const remaining = 3 + (withProps ? propsBlockLen(properties!) : 0);
-  const { buf, off: o } = header(b0, remaining);
+  const { buf, off: o } = header(ackByte0(type), remaining);
   let off = buf.writeUInt16BE(packetId, o);
   buf[off++] = reasonCode;
   if (withProps) writePropsBlock(buf, off, properties!);
@@ -102,18 +113,17 @@ export type ShortAck = number & { readonly __shortAck: unique symbol };
 
 export const shortAck = (type: 4 | 5 | 6 | 7, packetId: number): ShortAck => ((type << 16) | packetId) as ShortAck;
 
+/** An ack as a ShortAck when §3.4.2.1 allows the 4-byte form, else encoded (encodeAck). */
+export function ackOrShort(level: ProtocolLevel, type: 4 | 5 | 6 | 7, packetId: number, reasonCode = 0, properties?: MqttProperties): ShortAck | Buffer {
+  return isShortAck(level, reasonCode, properties) ? shortAck(type, packetId) : encodeAck(level, type, packetId, reasonCode, properties);
+}
+
 /** acks[start..end) as consecutive 4-byte packets in one buffer. */
 export function encodeShortAcks(acks: ArrayLike<ShortAck | Buffer>, start: number, end: number): Buffer {
   const buf = Buffer.allocUnsafe((end - start) * 4);
-  let off = 0;
   for (let i = start; i < end; i++) {
     const a = acks[i] as ShortAck;
-    const type = a >>> 16;
-    buf[off] = (type << 4) | (type === PacketType.PUBREL ? 0b0010 : 0);
-    buf[off + 1] = 2;
-    buf[off + 2] = (a >>> 8) & 0xff;
-    buf[off + 3] = a & 0xff;
-    off += 4;
+    writeShortAck(buf, (i - start) * 4, a >>> 16, a & 0xffff);
   }
   return buf;
 }

@@ -9,7 +9,7 @@
  * store waits for one afterSync, and later batches queue behind it.
  */
 import { isUtf8 } from 'node:buffer';
-import { encodeAck, encodeShortAcks, PacketType, ReasonCode, shortAck, type AckPacket, type PublishPacket, type ShortAck } from '../../codecs/mqtt/index.js';
+import { ackOrShort, encodeShortAcks, PacketType, ReasonCode, shortAck, type AckPacket, type PublishPacket, type ShortAck } from '../../codecs/mqtt/index.js';
 import type { PublishOptions, PublishResult } from '../../core/api.js';
 import type { MqttConnection } from './connection.js';
 import { MqttFailure, reasonCodeFor, reasonStringFor } from './errors.js';
@@ -169,13 +169,7 @@ function ackWith(c: MqttConnection, p: PublishPacket, reason: number, text: stri
   const props = text !== undefined ? c.reasonProps(text) : undefined;
   // QoS 2: remember the id until PUBREL unless we refused the message (§4.3.3).
   if (p.qos === 2 && reason < 0x80) (c.session!.inboundQos2 ??= new Set()).add(p.packetId);
-  c.inbound.queue(ackPacket(c, p.qos === 1 ? PacketType.PUBACK : PacketType.PUBREC, p.packetId, reason, props), needsSync, p.qos === 1);
-}
-
-/** A 4-byte ack where the reason code and properties can be left out (3.1.1; 5.0 §3.4.2.1). */
-function ackPacket(c: MqttConnection, type: 4 | 5 | 7, packetId: number, reason: number, props: ReturnType<MqttConnection['reasonProps']>): Ack {
-  if (c.level < 5 || (reason === ReasonCode.Success && props === undefined)) return shortAck(type, packetId);
-  return encodeAck(c.level, type, packetId, reason, props);
+  c.inbound.queue(ackOrShort(c.level, p.qos === 1 ? PacketType.PUBACK : PacketType.PUBREC, p.packetId, reason, props), needsSync, p.qos === 1);
 }
 
 /** PUBREL -> PUBCOMP; the packet id may be reused afterwards [MQTT-4.3.3-9]. */
@@ -183,5 +177,5 @@ export function handlePubrel(c: MqttConnection, p: AckPacket): void {
   const known = c.session!.inboundQos2?.delete(p.packetId) === true;
   const reason = known || c.level < 5 ? ReasonCode.Success : ReasonCode.PacketIdentifierNotFound;
   const props = reason === ReasonCode.Success ? undefined : c.reasonProps('unknown packet identifier');
-  c.inbound.queue(ackPacket(c, PacketType.PUBCOMP, p.packetId, reason, props), false, false);
+  c.inbound.queue(ackOrShort(c.level, PacketType.PUBCOMP, p.packetId, reason, props), false, false);
 }

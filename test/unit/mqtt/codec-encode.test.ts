@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import {
   MqttDecoder,
   PUBLISH_INLINE_MAX,
+  ackOrShort,
   encodeAck,
   encodeShortAcks,
   shortAck,
@@ -90,6 +91,11 @@ test('short acks: a run encodes to the same bytes as one encodeAck each, only th
   );
   assert.deepEqual(encodeShortAcks(run, 2, 3), hex('50 02 1234'));
   assert.equal(encodeShortAcks(run, 1, 1).length, 0);
+  // Short exactly where encodeAck writes 4 bytes; otherwise the encoded packet.
+  assert.equal(ackOrShort(4, 4, 9, 0x87, { reasonString: 'no' }), shortAck(4, 9));
+  assert.equal(ackOrShort(5, 7, 9, 0), shortAck(7, 9));
+  assert.deepEqual(ackOrShort(5, 4, 9, 0x10), encodeAck(5, 4, 9, 0x10));
+  assert.deepEqual(ackOrShort(5, 4, 9, 0, { reasonString: 'x' }), encodeAck(5, 4, 9, 0, { reasonString: 'x' }));
 });
 
 test('PUBLISH fixture and round trip with properties', () => {
