@@ -74,6 +74,13 @@ function sharedQos0Publish(level: ProtocolLevel, topic: string, retain: boolean,
 }
 const NO_TAG = 0 as QueueDeliveryTag;
 
+/**
+ * A message published at QoS 0 goes out at QoS 0 whatever the subscription's QoS, so
+ * nothing is left to settle after sending: the queue settles it on delivery
+ * (QueueSink.settlesOnSend) and Outbound.deliver must not settle it again.
+ */
+const settledOnSend = (messageQos: QoS): boolean => messageQos === 0;
+
 class QueueSink implements ConsumerSink {
   constructor(
     private readonly out: Outbound,
@@ -86,9 +93,8 @@ class QueueSink implements ConsumerSink {
   deliver(d: Delivery): void {
     this.out.deliver(d, this.shared);
   }
-  /** A QoS 0 message goes out at QoS 0 whatever the subscription's QoS: nothing to settle later. */
   settlesOnSend(m: Message): boolean {
-    return messageQoS(m.properties) === 0;
+    return settledOnSend(messageQoS(m.properties));
   }
   cancelledByBroker(reason: string): void {
     this.out.consumerCancelled(this, reason);
@@ -231,8 +237,7 @@ export class Outbound {
       if (maxQos < 0) maxQos = 2;
     }
     const qos = Math.min(maxQos, msgQos) as QoS;
-    // A QoS 0 message was settled by the queue when delivered (QueueSink.settlesOnSend).
-    const queue = msgQos === 0 ? undefined : d.queue;
+    const queue = settledOnSend(msgQos) ? undefined : d.queue; // undefined: nothing to settle
     this.emit(topic, qos, rap && wasRetained(m), m.properties, m.body, subIds, queue, d.tag, d.redelivered, m.id);
   }
 
