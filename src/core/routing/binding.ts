@@ -57,8 +57,9 @@ export function canonicalValue(v: FieldValue): string {
 /**
  * What an exchange type's index must do. `route` returns the matching bindings as an
  * array the router owns (its list for a key, or a cached result): no copy and no
- * allocation per message. The caller reads it before the next add/remove. The routing key is passed apart from the message because one message may
- * route under several keys (RabbitMQ sender-selected distribution: CC/BCC headers).
+ * allocation per message. The caller reads it before the next add/remove. The routing
+ * key is passed apart from the message because one message may route under several
+ * keys (RabbitMQ sender-selected distribution: CC/BCC headers).
  */
 export interface Router<D> {
   add(b: Binding<D>): void;
