@@ -29,6 +29,17 @@ function onSocketClose(this: Socket, hadError: boolean): void {
 
 /** A batch up to this many bytes is copied into one buffer; a larger one goes out as writev. */
 const MAX_COPIED_BATCH = 64 * 1024;
+/**
+ * A buffer above this size is never copied into a batch: the codecs hand bodies over 4 KiB
+ * to the stream apart from their frame precisely so that they are not copied (MQTT
+ * PUBLISH_INLINE_MAX, AMQP COPY_BODY_MAX), and a batch holding one goes out as writev.
+ */
+const MAX_COPIED_CHUNK = 4096;
+
+function allSmall(list: readonly Buffer[]): boolean {
+  for (const b of list) if (b.length > MAX_COPIED_CHUNK) return false;
+  return true;
+}
 
 /**
  * ByteStream over a TCP or TLS socket. TCP_NODELAY is set on every socket: without it
@@ -62,7 +73,8 @@ class SocketStream implements ByteStream {
 
   /**
    * While corked, buffers are collected here and leave as one socket write at uncork:
-   * a turn's small packets are copied into one buffer, which costs less than the
+   * a turn's small packets are copied into one buffer (never a buffer over 4 KiB: see
+   * MAX_COPIED_CHUNK), which costs less than the
    * socket's own cork (a request object per write, then writev over the list) and
    * allocates nothing when the turn wrote one packet (docs/performance.md). A batch
    * goes out early once it reaches MAX_COPIED_BATCH. False means what socket.write's
@@ -97,8 +109,8 @@ class SocketStream implements ByteStream {
     this.batched = 0;
     if (first === undefined || s.destroyed) return !s.destroyed;
     if (rest === undefined) return s.write(first);
-    // Copying is cheap for small packets; past this size a copy costs more than writev.
-    if (bytes <= MAX_COPIED_BATCH) return s.write(Buffer.concat(rest, bytes));
+    // Copying is cheap for small packets; past these sizes a copy costs more than writev.
+    if (bytes <= MAX_COPIED_BATCH && allSmall(rest)) return s.write(Buffer.concat(rest, bytes));
     s.cork();
     for (const b of rest) s.write(b);
     s.uncork();

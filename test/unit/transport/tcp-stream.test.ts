@@ -35,43 +35,60 @@ async function readBytes(s: Socket, n: number): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
+/** Every buffer handed to `socket.write`, in order (the socket still writes them). */
+function recordWrites(socket: Socket): Buffer[] {
+  const written: Buffer[] = [];
+  const orig = socket.write.bind(socket);
+  socket.write = ((chunk: Buffer) => {
+    written.push(chunk);
+    return orig(chunk);
+  }) as typeof socket.write;
+  return written;
+}
+
 test('corked writes leave in order as one socket write at uncork; nothing before', async () => {
   const p = await pair();
   const stream = socketStream(p.server, 'tcp');
-  const writes: number[] = [];
-  const orig = p.server.write.bind(p.server);
-  p.server.write = ((chunk: Buffer) => {
-    writes.push(chunk.length);
-    return orig(chunk);
-  }) as typeof p.server.write;
+  const written = recordWrites(p.server);
+  const writes = (): number[] => written.map((b) => b.length);
   stream.cork();
   assert.equal(stream.write(Buffer.from('ab')), true);
   assert.equal(stream.write(Buffer.from('cde')), true);
   assert.equal(stream.write(Buffer.from('f')), true);
-  assert.deepEqual(writes, [], 'nothing reaches the socket while corked');
+  assert.deepEqual(writes(), [], 'nothing reaches the socket while corked');
   stream.uncork();
-  assert.deepEqual(writes, [6], 'one write of the three chunks');
+  assert.deepEqual(writes(), [6], 'one write of the three chunks');
   assert.equal((await readBytes(p.client, 6)).toString(), 'abcdef');
   // Uncorked: straight through.
   stream.write(Buffer.from('g'));
-  assert.deepEqual(writes, [6, 1]);
+  assert.deepEqual(writes(), [6, 1]);
   assert.equal((await readBytes(p.client, 1)).toString(), 'g');
+  p.close();
+});
+
+test('a batch holding a buffer over 4 KiB is written without copying it', async () => {
+  const p = await pair();
+  const stream = socketStream(p.server, 'tcp');
+  const written = recordWrites(p.server);
+  const head = Buffer.from('hd');
+  const body = Buffer.alloc(8192, 3);
+  stream.cork();
+  stream.write(head);
+  stream.write(body);
+  stream.uncork();
+  assert.ok(written.includes(body), 'the large body went to the socket as the same buffer');
+  assert.deepEqual(await readBytes(p.client, 2 + 8192), Buffer.concat([head, body]));
   p.close();
 });
 
 test('a batch reaching 64 KiB goes out at once; large batches and end() keep every byte in order', async () => {
   const p = await pair();
   const stream = socketStream(p.server, 'tcp');
-  let socketWrites = 0;
-  const orig = p.server.write.bind(p.server);
-  p.server.write = ((chunk: Buffer) => {
-    socketWrites++;
-    return orig(chunk);
-  }) as typeof p.server.write;
+  const written = recordWrites(p.server);
   const chunks = Array.from({ length: 40 }, (_, i) => Buffer.alloc(4096, i));
   stream.cork();
   for (const c of chunks.slice(0, 16)) stream.write(c); // 64 KiB: flushed early
-  assert.equal(socketWrites, 1);
+  assert.equal(written.length, 1);
   for (const c of chunks.slice(16)) stream.write(c);
   stream.end(); // flushes the rest before ending
   const got = await readBytes(p.client, 40 * 4096);
