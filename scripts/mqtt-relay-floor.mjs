@@ -4,13 +4,17 @@
 // node:net with nothing else. Its latency is the floor Wharf's MQTT path is compared with
 // in docs/performance.md ("Latency at 1,000 msg/s"). Not a broker: no sessions, no QoS 1/2,
 // no auth, no limits; for measurement only.
-// Usage: node scripts/mqtt-relay-floor.mjs [port]   (default 21899, on 127.0.0.1)
+// With --raw the same relay runs on libuv's TCP handle through Node's internal bindings
+// (scripts/lib/raw-tcp.mjs): the floor below the public `net` API.
+// Usage: node scripts/mqtt-relay-floor.mjs [port] [--raw]   (default 21899, on 127.0.0.1)
 import net from 'node:net';
+import { listenRaw } from './lib/raw-tcp.mjs';
 const subs = new Set();
-const server = net.createServer((s) => {
-  s.setNoDelay(true);
+const port = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 21899);
+/** One connection: `s` has write(buf) and end(); returns the data handler. */
+const relay = (s) => {
   let buf = Buffer.alloc(0);
-  s.on('data', (d) => {
+  return (d) => {
     buf = buf.length ? Buffer.concat([buf, d]) : d;
     for (;;) {
       if (buf.length < 2) break;
@@ -25,8 +29,19 @@ const server = net.createServer((s) => {
       else if (type === 12) s.write(Buffer.from([0xd0, 0]));
       else if (type === 14) s.end();
     }
+  };
+};
+if (process.argv.includes('--raw')) {
+  listenRaw(port, (c) => {
+    const s = { write: (b) => c.write(b), end: () => c.close() };
+    c.ondata = relay(s);
+    c.onclose = () => subs.delete(s);
   });
-  s.on('close', () => subs.delete(s));
-  s.on('error', () => {});
-});
-server.listen(Number(process.argv[2] ?? 21899), '127.0.0.1');
+} else {
+  net.createServer((s) => {
+    s.setNoDelay(true);
+    s.on('data', relay(s));
+    s.on('close', () => subs.delete(s));
+    s.on('error', () => {});
+  }).listen(port, '127.0.0.1');
+}
