@@ -2,22 +2,16 @@
  * Malformed and out-of-order input over raw sockets. After each case the broker
  * must still serve a well-behaved amqplib client.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
 import amqp from 'amqplib';
 import { PROTOCOL_HEADER } from '../../../src/codecs/amqp091/index.js';
-import { startTestBroker, type TestBroker } from '../../helpers/broker.js';
+import { useSharedBroker } from '../../helpers/broker.js';
 import { amqpUrl, channel, connect, errorOf, rawConnect, sleep } from './helpers.js';
 import { RawAmqp } from './raw-amqp.js';
 
-let b: TestBroker;
-before(async () => {
-  b = await startTestBroker({ config: { limits: { maxQueues: 20, amqp091: { channelMax: 8, frameMax: 8192 } } } });
-});
-after(async () => {
-  await b.stop();
-});
+const b = useSharedBroker({ config: { limits: { maxQueues: 20, amqp091: { channelMax: 8, frameMax: 8192 } } } });
 
 /** The broker still works for a real client. */
 async function stillServes(): Promise<void> {

@@ -3,20 +3,14 @@
  * handshake (bounded count and time). The process must survive and a well-behaved
  * amqplib client must still work afterwards.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FrameEncoder, PROTOCOL_HEADER, type MethodName } from '../../../src/codecs/amqp091/index.js';
-import { startTestBroker, type TestBroker } from '../../helpers/broker.js';
+import { useSharedBroker } from '../../helpers/broker.js';
 import { channel, connect, rawConnect, sleep, waitFor } from './helpers.js';
 import { RawAmqp } from './raw-amqp.js';
 
-let b: TestBroker;
-before(async () => {
-  b = await startTestBroker();
-});
-after(async () => {
-  await b.stop();
-});
+const b = useSharedBroker();
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;

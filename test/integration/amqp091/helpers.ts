@@ -3,18 +3,10 @@ import { spawn } from 'node:child_process';
 import { connect as netConnect, type Socket } from 'node:net';
 import { resolve } from 'node:path';
 import amqp from 'amqplib';
-import { startTestBroker, type TestBroker, type TestBrokerOptions } from '../../helpers/broker.js';
+import type { TestBroker } from '../../helpers/broker.js';
 
 export type { TestBroker };
-
-export async function withBroker<T>(fn: (b: TestBroker) => Promise<T>, opts?: TestBrokerOptions): Promise<T> {
-  const b = await startTestBroker(opts);
-  try {
-    return await fn(b);
-  } finally {
-    await b.stop();
-  }
-}
+export { withBroker } from '../../helpers/broker.js';
 
 export const amqpUrl = (b: TestBroker, vhost = '', extra = ''): string =>
   `amqp://guest:guest@127.0.0.1:${b.ports.amqp}/${vhost}${extra}`;

@@ -1,22 +1,13 @@
 /** Ack modes, NACK, prefetch and transactions, through raw frames (exact ids and headers). */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestBroker } from '../../helpers/broker.js';
-import type { TestBroker } from '../../helpers/broker.js';
+import { useSharedBroker } from '../../helpers/broker.js';
 import { frame, rawConnected, sleep } from './helpers.js';
 import type { RawClient } from './helpers.js';
 import type { StompFrame } from '../../../src/codecs/stomp/index.js';
 
-let broker: TestBroker;
-let dlxBroker: TestBroker;
-before(async () => {
-  broker = await startTestBroker();
-  dlxBroker = await startTestBroker({ config: { limits: { stomp: { nackRequeue: false } } } });
-});
-after(async () => {
-  await broker.stop();
-  await dlxBroker.stop();
-});
+const broker = useSharedBroker();
+const dlxBroker = useSharedBroker({ config: { limits: { stomp: { nackRequeue: false } } } });
 
 async function send(c: RawClient, destination: string, bodies: string[], extra: Record<string, string> = {}): Promise<void> {
   for (const b of bodies) c.write(frame('SEND', { destination, ...extra }, b));
