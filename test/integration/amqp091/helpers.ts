@@ -1,4 +1,5 @@
 /** Shared helpers for the AMQP 0-9-1 integration tests (real clients against startTestBroker). */
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { connect as netConnect, type Socket } from 'node:net';
 import { resolve } from 'node:path';
@@ -17,6 +18,18 @@ export async function connect(b: TestBroker, extra = ''): Promise<amqp.ChannelMo
   c.errors = [];
   c.on('error', (e: Error) => c.errors.push(e));
   return c;
+}
+
+/** The broker still works for a real client: a message round-trips through a fresh queue. */
+export async function stillServes(b: TestBroker): Promise<void> {
+  const c = await connect(b);
+  const ch = await channel(c);
+  const q = await ch.assertQueue('', { exclusive: true });
+  ch.sendToQueue(q.queue, Buffer.from('alive'));
+  await sleep(20);
+  const m = await ch.get(q.queue, { noAck: true });
+  assert.ok(m !== false && m.content.toString() === 'alive');
+  await c.close();
 }
 
 /** Resolve when `pred` holds, polling; reject after `ms`. */
