@@ -5,6 +5,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { resolve } from 'node:path';
 import amqp from 'amqplib';
 import type { TestBroker } from '../../helpers/broker.js';
+import { runPythonScript, type PyResult } from '../../helpers/python.js';
 
 export type { TestBroker };
 export { withBroker } from '../../helpers/broker.js';
@@ -72,27 +73,8 @@ export async function confirmChannel(c: amqp.ChannelModel): Promise<amqp.Confirm
 }
 
 /** Run a Python script from test/integration/amqp091/py with /usr/bin/python3 (pika). */
-export function runPy(script: string, args: string[], timeoutMs = 30000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const path = resolve(process.cwd(), 'test/integration/amqp091/py', script);
-  return new Promise((res, rej) => {
-    const child = spawn('/usr/bin/python3', [path, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      rej(new Error(`${script} timed out after ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, timeoutMs);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      rej(e);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      res({ code, stdout, stderr });
-    });
-  });
+export function runPy(script: string, args: string[], timeoutMs = 30000): Promise<PyResult> {
+  return runPythonScript(resolve(process.cwd(), 'test/integration/amqp091/py', script), args, timeoutMs);
 }
 
 /** A raw TCP client that records everything the server sends. */
