@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { after, before } from 'node:test';
 import { defaultConfig, mergeConfig, type DeepPartial, type WharfConfig } from '../../src/server/config.js';
 import { createLogger } from '../../src/server/logger.js';
 import { WharfServer } from '../../src/server/server.js';
@@ -73,6 +74,50 @@ export async function startTestBroker(opts: TestBrokerOptions = {}): Promise<Tes
       server = await WharfServer.start(config, createLogger(config.log.level));
     },
   };
+}
+
+/**
+ * One broker for the whole test file: started in a `before` hook and stopped in an
+ * `after` hook registered where this is called (call it at the top level of the file).
+ * The returned handle forwards to that broker, so it may be captured before the hook
+ * ran but used only inside tests. `setup` (users, vhosts...) runs in the same hook
+ * right after the start: a separate top-level `before` would not wait for it, since
+ * node:test starts top-level `before` hooks as soon as they are registered.
+ */
+export function useSharedBroker(opts: TestBrokerOptions = {}, setup?: (b: TestBroker) => void | Promise<void>): TestBroker {
+  let broker: TestBroker | undefined;
+  before(async () => {
+    broker = await startTestBroker(opts);
+    await setup?.(broker);
+  });
+  after(async () => {
+    await broker?.stop();
+  });
+  const current = (): TestBroker => {
+    if (broker === undefined) throw new Error('the shared test broker is not running (used outside a test?)');
+    return broker;
+  };
+  return {
+    get ports() {
+      return current().ports;
+    },
+    get dataDir() {
+      return current().dataDir;
+    },
+    server: () => current().server(),
+    stop: () => current().stop(),
+    restart: () => current().restart(),
+  };
+}
+
+/** Run `fn` with a fresh broker, always stopping it. */
+export async function withBroker<T>(fn: (b: TestBroker) => Promise<T>, opts?: TestBrokerOptions): Promise<T> {
+  const b = await startTestBroker(opts);
+  try {
+    return await fn(b);
+  } finally {
+    await b.stop();
+  }
 }
 
 /** The config with every enabled listener on the given ports (disabled ones stay at 0). */

@@ -2,34 +2,16 @@
  * Malformed and out-of-order input over raw sockets. After each case the broker
  * must still serve a well-behaved amqplib client.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
 import amqp from 'amqplib';
 import { PROTOCOL_HEADER } from '../../../src/codecs/amqp091/index.js';
-import { startTestBroker, type TestBroker } from '../../helpers/broker.js';
-import { amqpUrl, channel, connect, errorOf, rawConnect, sleep } from './helpers.js';
+import { useSharedBroker } from '../../helpers/broker.js';
+import { amqpUrl, channel, connect, errorOf, rawConnect, stillServes } from './helpers.js';
 import { RawAmqp } from './raw-amqp.js';
 
-let b: TestBroker;
-before(async () => {
-  b = await startTestBroker({ config: { limits: { maxQueues: 20, amqp091: { channelMax: 8, frameMax: 8192 } } } });
-});
-after(async () => {
-  await b.stop();
-});
-
-/** The broker still works for a real client. */
-async function stillServes(): Promise<void> {
-  const c = await connect(b);
-  const ch = await channel(c);
-  const q = await ch.assertQueue('', { exclusive: true });
-  ch.sendToQueue(q.queue, Buffer.from('alive'));
-  await sleep(20);
-  const m = await ch.get(q.queue, { noAck: true });
-  assert.ok(m !== false && m.content.toString() === 'alive');
-  await c.close();
-}
+const b = useSharedBroker({ config: { limits: { maxQueues: 20, amqp091: { channelMax: 8, frameMax: 8192 } } } });
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
@@ -48,7 +30,7 @@ test('wrong protocol header: the server answers AMQP 0-9-1 and closes', async ()
     await c.closed;
     assert.deepEqual(c.received(), PROTOCOL_HEADER);
   }
-  await stillServes();
+  await stillServes(b);
 });
 
 test('bad frame-end octet: 501 FRAME_ERROR and the socket closes', async () => {
@@ -57,7 +39,7 @@ test('bad frame-end octet: 501 FRAME_ERROR and the socket closes', async () => {
   c.write(hex('01 0001 00000005 0014 000a 00 00'));
   await expectConnectionClose(c, 501, /FRAME_ERROR - type 1, .*invalid_frame_end_marker/);
   await c.waitClosed();
-  await stillServes();
+  await stillServes(b);
 });
 
 test('frame larger than the negotiated frame_max: 501 before the payload is read', async () => {
@@ -65,7 +47,7 @@ test('frame larger than the negotiated frame_max: 501 before the payload is read
   c.write(hex('03 0001 00100000')); // body frame announcing 1 MiB
   await expectConnectionClose(c, 501, /frame_too_large/);
   await c.waitClosed();
-  await stillServes();
+  await stillServes(b);
 });
 
 test('unknown class/method: 540 NOT_IMPLEMENTED', async () => {
@@ -75,7 +57,7 @@ test('unknown class/method: 540 NOT_IMPLEMENTED', async () => {
   c.write(hex('01 0001 00000004 00c8 0001 ce')); // class 200 method 1
   await expectConnectionClose(c, 540, /unknown method/);
   await c.waitClosed();
-  await stillServes();
+  await stillServes(b);
 });
 
 test('content body before the header: 505 UNEXPECTED_FRAME', async () => {
@@ -86,7 +68,7 @@ test('content body before the header: 505 UNEXPECTED_FRAME', async () => {
   c.encoder().body(1, Buffer.from('body first'));
   c.encoder().flush();
   await expectConnectionClose(c, 505, /expected content header for class 60, got non content header frame instead/);
-  await stillServes();
+  await stillServes(b);
 });
 
 test('a method where the content body belongs: 505 naming basic.publish', async () => {
@@ -103,7 +85,7 @@ test('a method where the content body belongs: 505 naming basic.publish', async 
   assert.equal(m.replyText, 'UNEXPECTED_FRAME - expected content body, got non content body frame instead');
   // RabbitMQ names the method the content belongs to
   assert.deepEqual([m.classId, m.methodId], [60, 40]);
-  await stillServes();
+  await stillServes(b);
 });
 
 test('a content header with no method before it: 505', async () => {
@@ -113,14 +95,14 @@ test('a content header with no method before it: 505', async () => {
   c.encoder().header(1, 3, {});
   c.encoder().flush();
   await expectConnectionClose(c, 505, /expected method frame, got non method frame instead/);
-  await stillServes();
+  await stillServes(b);
 });
 
 test('method on a channel never opened: 504 CHANNEL_ERROR', async () => {
   const c = await RawAmqp.handshake(b.ports.amqp);
   c.method(3, 'queue.declare', { queue: 'q' });
   await expectConnectionClose(c, 504, /expected 'channel.open'/);
-  await stillServes();
+  await stillServes(b);
 });
 
 test('method on a closed channel: 504 CHANNEL_ERROR', async () => {
@@ -131,7 +113,7 @@ test('method on a closed channel: 504 CHANNEL_ERROR', async () => {
   await c.expectMethod('channel.close-ok');
   c.method(1, 'basic.qos', { prefetchCount: 1 });
   await expectConnectionClose(c, 504, /expected 'channel.open'/);
-  await stillServes();
+  await stillServes(b);
 });
 
 test('second channel.open on an open channel: 503 COMMAND_INVALID', async () => {
@@ -140,7 +122,7 @@ test('second channel.open on an open channel: 503 COMMAND_INVALID', async () => 
   await c.expectMethod('channel.open-ok');
   c.method(1, 'channel.open', {});
   await expectConnectionClose(c, 503, /second 'channel.open' seen/);
-  await stillServes();
+  await stillServes(b);
 });
 
 test('channel flood past channel_max: 530 NOT_ALLOWED', async () => {
@@ -151,7 +133,7 @@ test('channel flood past channel_max: 530 NOT_ALLOWED', async () => {
   }
   c.method(9, 'channel.open', {});
   await expectConnectionClose(c, 530, /number of channels opened \(8\) has reached the negotiated channel_max \(8\)/);
-  await stillServes();
+  await stillServes(b);
 });
 
 test('queue flood past limits.maxQueues is refused on the channel and the broker survives', async () => {
@@ -176,7 +158,7 @@ test('queue flood past limits.maxQueues is refused on the channel and the broker
   ch = await channel(c);
   for (const q of made) await ch.deleteQueue(q);
   await c.close();
-  await stillServes();
+  await stillServes(b);
 });
 
 test('unknown field type in a table: 502 SYNTAX_ERROR', async () => {
@@ -186,7 +168,7 @@ test('unknown field type in a table: 502 SYNTAX_ERROR', async () => {
   // queue.declare "q" with arguments { k: <type 'z'> }
   c.write(hex(`01 0001 00000011  0032 000a 0000 01 71 00 00000004 01 6b 7a 00 ce`));
   await expectConnectionClose(c, 502, /unknown field type/);
-  await stillServes();
+  await stillServes(b);
 });
 
 test('body bigger than announced: 501', async () => {
@@ -198,14 +180,14 @@ test('body bigger than announced: 501', async () => {
   c.encoder().body(1, Buffer.from('three'));
   c.encoder().flush();
   await expectConnectionClose(c, 501, /content body frame exceeds remaining content size/);
-  await stillServes();
+  await stillServes(b);
 });
 
 test('heartbeat on a non-zero channel: 505', async () => {
   const c = await RawAmqp.handshake(b.ports.amqp);
   c.write(hex('08 0001 00000000 ce'));
   await expectConnectionClose(c, 505);
-  await stillServes();
+  await stillServes(b);
 });
 
 test('tune-ok above the offered frame_max: 530', async () => {
@@ -217,7 +199,7 @@ test('tune-ok above the offered frame_max: 530', async () => {
   c.method(0, 'connection.tune-ok', { channelMax: 8, frameMax: 1 << 20, heartbeat: 0 });
   await expectConnectionClose(c, 530, /negotiated frame_max = 1048576 is higher than the maximum allowed value \(8192\)/);
   await c.waitClosed();
-  await stillServes();
+  await stillServes(b);
 });
 
 test('login refused: 403 with authentication_failure_close, silent close without', async () => {
@@ -231,7 +213,7 @@ test('login refused: 403 with authentication_failure_close, silent close without
   const frames = c.received();
   // only connection.start was ever sent
   assert.equal(frames.readUInt32BE(3) + 8, frames.length);
-  await stillServes();
+  await stillServes(b);
 });
 
 test('AMQPLAIN login works', async () => {
@@ -264,7 +246,7 @@ test('vhost missing or refused: 530 NOT_ALLOWED with RabbitMQ texts', async () =
   c = await openVhost('locked');
   await expectConnectionClose(c, 530, /^NOT_ALLOWED - access to vhost 'locked' refused for user 'guest'$/);
   await c.waitClosed();
-  await stillServes();
+  await stillServes(b);
 });
 
 test('pre-authentication byte budget: a flood before login closes the socket', async () => {
@@ -275,7 +257,7 @@ test('pre-authentication byte budget: a flood before login closes the socket', a
   const flood = Buffer.concat(Array.from({ length: 10000 }, () => hb)); // 80 kB of heartbeats
   c.write(flood);
   await c.waitClosed();
-  await stillServes();
+  await stillServes(b);
 });
 
 test('heartbeats: the server sends them and drops a silent client after two intervals', async () => {
@@ -283,5 +265,5 @@ test('heartbeats: the server sends them and drops a silent client after two inte
   // Say nothing: the server keeps sending heartbeats, then gives up on us.
   await c.waitClosed(8000);
   assert.ok(c.heartbeatsReceived() >= 1, 'server heartbeats arrived');
-  await stillServes();
+  await stillServes(b);
 });

@@ -1,19 +1,13 @@
 /** Everyday operations through amqplib: large bodies, purge/delete conditions, headers exchange, durability, update-secret. */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { ConsumeMessage, GetMessage } from 'amqplib';
-import { startTestBroker, type TestBroker } from '../../helpers/broker.js';
+import { useSharedBroker, startTestBroker } from '../../helpers/broker.js';
 import { channel, confirmChannel, connect, errorOf, sleep, waitFor } from './helpers.js';
 import { RawAmqp } from './raw-amqp.js';
 
-let b: TestBroker;
-before(async () => {
-  b = await startTestBroker();
-});
-after(async () => {
-  await b.stop();
-});
+const b = useSharedBroker();
 
 test('bodies larger than frame_max travel in several body frames, both ways', async () => {
   const c = await connect(b, '?frameMax=4096');

@@ -1,17 +1,11 @@
 /** One test per AMQP 0-9-1 reply code as amqplib clients see them (soft: channel, hard: connection). */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestBroker, type TestBroker } from '../../helpers/broker.js';
+import { useSharedBroker } from '../../helpers/broker.js';
 import { channel, connect, errorOf, waitFor, within } from './helpers.js';
 import { RawAmqp } from './raw-amqp.js';
 
-let b: TestBroker;
-before(async () => {
-  b = await startTestBroker({ config: { limits: { amqp091: { maxMessageSize: 1024 } } } });
-});
-after(async () => {
-  await b.stop();
-});
+const b = useSharedBroker({ config: { limits: { amqp091: { maxMessageSize: 1024 } } } });
 
 test('404 NOT_FOUND closes the channel, the connection lives on', async () => {
   const c = await connect(b);

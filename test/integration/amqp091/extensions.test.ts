@@ -1,20 +1,14 @@
 /** RabbitMQ extensions and basic-class features through amqplib. */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ConsumeMessage, GetMessage, Message } from 'amqplib';
-import { startTestBroker, type TestBroker } from '../../helpers/broker.js';
+import { useSharedBroker } from '../../helpers/broker.js';
 import { PROTOCOL_HEADER } from '../../../src/codecs/amqp091/index.js';
 import amqp from 'amqplib';
 import { amqpUrl, channel, confirmChannel, connect, errorOf, sleep, waitFor } from './helpers.js';
 import { RawAmqp } from './raw-amqp.js';
 
-let b: TestBroker;
-before(async () => {
-  b = await startTestBroker();
-});
-after(async () => {
-  await b.stop();
-});
+const b = useSharedBroker();
 
 test('alternate exchange takes what the exchange cannot route', async () => {
   const c = await connect(b);

@@ -3,20 +3,14 @@
  * handshake (bounded count and time). The process must survive and a well-behaved
  * amqplib client must still work afterwards.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FrameEncoder, PROTOCOL_HEADER, type MethodName } from '../../../src/codecs/amqp091/index.js';
-import { startTestBroker, type TestBroker } from '../../helpers/broker.js';
-import { channel, connect, rawConnect, sleep, waitFor } from './helpers.js';
+import { useSharedBroker } from '../../helpers/broker.js';
+import { channel, connect, rawConnect, sleep, stillServes, waitFor } from './helpers.js';
 import { RawAmqp } from './raw-amqp.js';
 
-let b: TestBroker;
-before(async () => {
-  b = await startTestBroker();
-});
-after(async () => {
-  await b.stop();
-});
+const b = useSharedBroker();
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -124,7 +118,7 @@ test('random and mutated frames after the handshake never take the broker down',
   // 541 would mean an exception escaped a handler: a broker bug, not a client error.
   assert.deepEqual(internal, []);
   assert.ok(codes.size >= 3, `the fuzz reached several error paths: ${[...codes].join(',')}`);
-  await stillServes();
+  await stillServes(b);
   bch.sendToQueue(bq.queue, Buffer.from('after'));
   await waitFor(() => got.length === 2, 5000, 'bystander deliveries');
   assert.deepEqual(got, ['before', 'after']);
@@ -145,16 +139,5 @@ test('random bytes before and during the handshake never take the broker down', 
     c.socket.destroy();
     await c.closed;
   }
-  await stillServes();
+  await stillServes(b);
 });
-
-async function stillServes(): Promise<void> {
-  const c = await connect(b);
-  const ch = await channel(c);
-  const q = await ch.assertQueue('', { exclusive: true });
-  ch.sendToQueue(q.queue, Buffer.from('alive'));
-  await sleep(20);
-  const m = await ch.get(q.queue, { noAck: true });
-  assert.ok(m !== false && m.content.toString() === 'alive');
-  await c.close();
-}

@@ -1,20 +1,14 @@
 /** Shared helpers for the AMQP 0-9-1 integration tests (real clients against startTestBroker). */
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { connect as netConnect, type Socket } from 'node:net';
 import { resolve } from 'node:path';
 import amqp from 'amqplib';
-import { startTestBroker, type TestBroker, type TestBrokerOptions } from '../../helpers/broker.js';
+import type { TestBroker } from '../../helpers/broker.js';
+import { runPythonScript, type PyResult } from '../../helpers/python.js';
 
 export type { TestBroker };
-
-export async function withBroker<T>(fn: (b: TestBroker) => Promise<T>, opts?: TestBrokerOptions): Promise<T> {
-  const b = await startTestBroker(opts);
-  try {
-    return await fn(b);
-  } finally {
-    await b.stop();
-  }
-}
+export { withBroker } from '../../helpers/broker.js';
 
 export const amqpUrl = (b: TestBroker, vhost = '', extra = ''): string =>
   `amqp://guest:guest@127.0.0.1:${b.ports.amqp}/${vhost}${extra}`;
@@ -25,6 +19,18 @@ export async function connect(b: TestBroker, extra = ''): Promise<amqp.ChannelMo
   c.errors = [];
   c.on('error', (e: Error) => c.errors.push(e));
   return c;
+}
+
+/** The broker still works for a real client: a message round-trips through a fresh queue. */
+export async function stillServes(b: TestBroker): Promise<void> {
+  const c = await connect(b);
+  const ch = await channel(c);
+  const q = await ch.assertQueue('', { exclusive: true });
+  ch.sendToQueue(q.queue, Buffer.from('alive'));
+  await sleep(20);
+  const m = await ch.get(q.queue, { noAck: true });
+  assert.ok(m !== false && m.content.toString() === 'alive');
+  await c.close();
 }
 
 /** Resolve when `pred` holds, polling; reject after `ms`. */
@@ -67,27 +73,8 @@ export async function confirmChannel(c: amqp.ChannelModel): Promise<amqp.Confirm
 }
 
 /** Run a Python script from test/integration/amqp091/py with /usr/bin/python3 (pika). */
-export function runPy(script: string, args: string[], timeoutMs = 30000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const path = resolve(process.cwd(), 'test/integration/amqp091/py', script);
-  return new Promise((res, rej) => {
-    const child = spawn('/usr/bin/python3', [path, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      rej(new Error(`${script} timed out after ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, timeoutMs);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      rej(e);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      res({ code, stdout, stderr });
-    });
-  });
+export function runPy(script: string, args: string[], timeoutMs = 30000): Promise<PyResult> {
+  return runPythonScript(resolve(process.cwd(), 'test/integration/amqp091/py', script), args, timeoutMs);
 }
 
 /** A raw TCP client that records everything the server sends. */

@@ -1,17 +1,11 @@
 /** Amqp091Limits: handshake timeout and consumers per channel. */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PROTOCOL_HEADER } from '../../../src/codecs/amqp091/index.js';
-import { startTestBroker, type TestBroker } from '../../helpers/broker.js';
+import { useSharedBroker } from '../../helpers/broker.js';
 import { channel, connect, errorOf, rawConnect, within } from './helpers.js';
 
-let b: TestBroker;
-before(async () => {
-  b = await startTestBroker({ config: { limits: { amqp091: { handshakeTimeoutMs: 300, maxConsumersPerChannel: 2 } } } });
-});
-after(async () => {
-  await b.stop();
-});
+const b = useSharedBroker({ config: { limits: { amqp091: { handshakeTimeoutMs: 300, maxConsumersPerChannel: 2 } } } });
 
 test('a client that never finishes the handshake is dropped after handshakeTimeoutMs', async () => {
   const c = await rawConnect(b.ports.amqp);

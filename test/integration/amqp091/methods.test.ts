@@ -3,20 +3,14 @@
  * the nowait forms, queue.unbind, cancel of an unknown tag, and server-only methods sent
  * by a client. Expected answers were checked against RabbitMQ 3.10.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { MethodName } from '../../../src/codecs/amqp091/index.js';
-import { startTestBroker, type TestBroker } from '../../helpers/broker.js';
+import { useSharedBroker } from '../../helpers/broker.js';
 import { channel, connect, sleep } from './helpers.js';
 import { RawAmqp } from './raw-amqp.js';
 
-let b: TestBroker;
-before(async () => {
-  b = await startTestBroker();
-});
-after(async () => {
-  await b.stop();
-});
+const b = useSharedBroker();
 
 async function openChannel(): Promise<RawAmqp> {
   const c = await RawAmqp.handshake(b.ports.amqp);

@@ -1,18 +1,12 @@
 /** connection.tune / tune-ok (AMQP 0-9-1 §1.4.2.5-6): RabbitMQ's defaults, what the client may lower, what it may not. */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PROTOCOL_HEADER } from '../../../src/codecs/amqp091/index.js';
-import { startTestBroker, type TestBroker } from '../../helpers/broker.js';
+import { useSharedBroker, startTestBroker } from '../../helpers/broker.js';
 import { sleep, waitFor } from './helpers.js';
 import { RawAmqp } from './raw-amqp.js';
 
-let b: TestBroker;
-before(async () => {
-  b = await startTestBroker();
-});
-after(async () => {
-  await b.stop();
-});
+const b = useSharedBroker();
 
 /** Up to connection.tune; returns the client and the tune the server offered. */
 async function untilTune(port: number): Promise<{ c: RawAmqp; tune: { channelMax: number; frameMax: number; heartbeat: number } }> {

@@ -1,17 +1,11 @@
 /** Queue arguments and queue kinds as amqplib clients see them. */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ConsumeMessage, GetMessage, Options } from 'amqplib';
-import { startTestBroker, type TestBroker } from '../../helpers/broker.js';
+import { useSharedBroker } from '../../helpers/broker.js';
 import { channel, confirmChannel, connect, errorOf, sleep, waitFor } from './helpers.js';
 
-let b: TestBroker;
-before(async () => {
-  b = await startTestBroker();
-});
-after(async () => {
-  await b.stop();
-});
+const b = useSharedBroker();
 
 async function getAll(ch: { get(q: string, o?: { noAck?: boolean }): Promise<GetMessage | false> }, q: string): Promise<string[]> {
   const out: string[] = [];

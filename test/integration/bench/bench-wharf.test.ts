@@ -4,23 +4,15 @@
  * MQTT -> AMQP. Each run is count-based (no timing involved) and must end with zero
  * loss, zero duplicates and nothing corrupt.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestBroker, type TestBroker } from '../../helpers/broker.js';
+import { useSharedBroker, type TestBroker } from '../../helpers/broker.js';
 import { runIdle } from '../../../src/bench/idle.js';
 import { parseArgs } from '../../../src/bench/options.js';
 import { runThroughput } from '../../../src/bench/run.js';
 
-let broker: TestBroker;
+const broker = useSharedBroker();
 const quiet = { line: (): void => undefined };
-
-before(async () => {
-  broker = await startTestBroker();
-});
-
-after(async () => {
-  await broker?.stop();
-});
 
 const cases: [string, (p: TestBroker['ports']) => string[], number][] = [
   ['AMQP queue, auto-ack', (p) => ['--protocol', 'amqp', '--port', String(p.amqp)], 1],

@@ -1,13 +1,11 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { encodeConnect, encodePublish, type AckPacket, type ConnackPacket } from '../../../src/codecs/mqtt/index.js';
-import { startTestBroker, type TestBroker } from '../../helpers/broker.js';
+import { useSharedBroker } from '../../helpers/broker.js';
 import { connectClient, endAll, Inbox, RawClient, sleep, TRANSPORTS, withBroker } from './helpers.js';
 
-let broker: TestBroker;
-before(async () => {
-  broker = await startTestBroker();
-  const core = broker.server().broker;
+const broker = useSharedBroker({}, (b) => {
+  const core = b.server().broker;
   core.addUser('alice', 'secret', []);
   core.setPermissions('alice', '/', { configure: '.*', write: '.*', read: '.*' });
   core.addVhost('iot');
@@ -16,9 +14,6 @@ before(async () => {
   // May subscribe but not publish (no write permission on amq.topic).
   core.addUser('reader', 'pw', []);
   core.setPermissions('reader', '/', { configure: '.*', write: '^mqtt-', read: '.*' });
-});
-after(async () => {
-  await broker.stop();
 });
 
 const codeOf = (e: unknown): number | undefined => (e as { code?: number }).code;

@@ -5,20 +5,14 @@
  * contract the AMQP 0-9-1 layer uses), so it checks the mapping independently of that
  * layer. The second group uses amqplib against the live AMQP 0-9-1 listener.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import amqplib from 'amqplib';
 import type { Principal, User, ConnectionId, VirtualHost } from '../../../src/core/api.js';
-import { startTestBroker, type TestBroker } from '../../helpers/broker.js';
+import { useSharedBroker } from '../../helpers/broker.js';
 import { connectClient, endAll, Inbox, sleep, TRANSPORTS } from './helpers.js';
 
-let broker: TestBroker;
-before(async () => {
-  broker = await startTestBroker();
-});
-after(async () => {
-  await broker.stop();
-});
+const broker = useSharedBroker();
 
 function core(): { vhost: VirtualHost; p: Principal } {
   const b = broker.server().broker;

@@ -4,7 +4,7 @@
  * close or answer each one and keep serving a well-behaved client throughout.
  * Deterministic (seeded PRNG), bounded in time.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   encodeConnect,
@@ -15,17 +15,11 @@ import {
   encodeDisconnectOrAuth,
   type ProtocolLevel,
 } from '../../../src/codecs/mqtt/index.js';
-import { startTestBroker, type TestBroker } from '../../helpers/broker.js';
+import { useSharedBroker } from '../../helpers/broker.js';
 import { connectClient, endAll, Inbox, RawClient, TRANSPORTS } from './helpers.js';
 import { seededRandom } from '../../helpers/random.js';
 
-let broker: TestBroker;
-before(async () => {
-  broker = await startTestBroker({ config: { limits: { mqtt: { connectTimeoutMs: 1000 } } } });
-});
-after(async () => {
-  await broker.stop();
-});
+const broker = useSharedBroker({ config: { limits: { mqtt: { connectTimeoutMs: 1000 } } } });
 
 
 function validSession(level: ProtocolLevel, id: string): Buffer[] {

@@ -6,7 +6,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import mqtt, { type IClientOptions, type IConnackPacket, type IPublishPacket, type MqttClient } from 'mqtt';
 import { encodeConnect, MqttDecoder, type ConnackPacket, type ConnectPacket, type MqttPacket, type ProtocolLevel } from '../../../src/codecs/mqtt/index.js';
-import { startTestBroker, type TestBroker, type TestBrokerOptions } from '../../helpers/broker.js';
+import type { TestBroker } from '../../helpers/broker.js';
 
 export type Transport = 'tcp' | 'ws';
 export const TRANSPORTS: readonly Transport[] = ['tcp', 'ws'];
@@ -81,15 +81,7 @@ export class Inbox {
 /** Resolve after `ms` (to let something NOT happen before asserting it did not). */
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Run `fn` with a fresh broker, always stopping it. */
-export async function withBroker<T>(fn: (b: TestBroker) => Promise<T>, opts?: TestBrokerOptions): Promise<T> {
-  const b = await startTestBroker(opts);
-  try {
-    return await fn(b);
-  } finally {
-    await b.stop();
-  }
-}
+export { withBroker } from '../../helpers/broker.js';
 
 /** End clients without waiting on a broker that may be gone. */
 export async function endAll(...clients: Array<MqttClient | undefined>): Promise<void> {

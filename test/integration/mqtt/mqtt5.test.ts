@@ -4,7 +4,7 @@
  * subscriptions, topic aliases, Receive Maximum and Maximum Packet Size both ways, server
  * keep alive, message expiry, enhanced authentication.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   encodeAck,
@@ -21,26 +21,16 @@ import {
   type UnsubackPacket,
 } from '../../../src/codecs/mqtt/index.js';
 import type { ConnectionId } from '../../../src/core/api.js';
-import { startTestBroker, type TestBroker } from '../../helpers/broker.js';
+import { useSharedBroker, type TestBroker } from '../../helpers/broker.js';
 import { connectClient, connectPacket, connectWithConnack, endAll, Inbox, nextOf, rawConnect, RawClient, sleep, TRANSPORTS, type Transport } from './helpers.js';
 
-let broker: TestBroker;
+const broker = useSharedBroker();
 /** A broker with small MQTT limits for the "both ways" capability tests. */
-let small: TestBroker;
+const small = useSharedBroker({
+  config: { limits: { mqtt: { receiveMaximum: 2, maxPacketSize: 2048, serverKeepAlive: 5, topicAliasMaximum: 4 } } },
+});
 /** A broker that imposes a 2 s keep alive. */
-let strict: TestBroker;
-before(async () => {
-  broker = await startTestBroker();
-  small = await startTestBroker({
-    config: { limits: { mqtt: { receiveMaximum: 2, maxPacketSize: 2048, serverKeepAlive: 5, topicAliasMaximum: 4 } } },
-  });
-  strict = await startTestBroker({ config: { limits: { mqtt: { serverKeepAlive: 2 } } } });
-});
-after(async () => {
-  await broker.stop();
-  await small.stop();
-  await strict.stop();
-});
+const strict = useSharedBroker({ config: { limits: { mqtt: { serverKeepAlive: 2 } } } });
 
 async function raw5(b: TestBroker, t: Transport, clientId: string, properties: MqttProperties = {}): Promise<{ raw: RawClient; connack: ConnackPacket }> {
   const r = await rawConnect(b, t, 5, clientId, { properties });

@@ -1,8 +1,8 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { startTestBroker, type TestBroker } from '../../helpers/broker.js';
+import { useSharedBroker } from '../../helpers/broker.js';
 import { connectClient, endAll, Inbox, sleep } from './helpers.js';
 
 // Debian's python3-paho-mqtt 1.6.1 lives with /usr/bin/python3 only (see docs/mqtt.md).
@@ -17,13 +17,7 @@ function runPython(args: string[], timeoutMs: number): Promise<{ code: number | 
   });
 }
 
-let broker: TestBroker;
-before(async () => {
-  broker = await startTestBroker();
-});
-after(async () => {
-  await broker.stop();
-});
+const broker = useSharedBroker();
 
 test("the issue's paho program receives what a second client publishes to test/topic", async () => {
   const run = runPython([script('subscriber.py'), '127.0.0.1', String(broker.ports.mqtt), '3'], 15_000);

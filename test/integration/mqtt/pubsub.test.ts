@@ -1,16 +1,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestBroker, type TestBroker } from '../../helpers/broker.js';
+import { useSharedBroker, startTestBroker, type TestBroker } from '../../helpers/broker.js';
 import { encodeAck, encodeSubscribe, type PublishPacket } from '../../../src/codecs/mqtt/index.js';
 import { connectClient, endAll, Inbox, nextOf, rawConnect, TRANSPORTS } from './helpers.js';
 
-let broker: TestBroker;
-before(async () => {
-  broker = await startTestBroker();
-});
-after(async () => {
-  await broker.stop();
-});
+const broker = useSharedBroker();
 
 for (const transport of TRANSPORTS) {
   for (const protocolVersion of [4, 5] as const) {

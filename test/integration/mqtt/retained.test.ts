@@ -1,15 +1,9 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestBroker, type TestBroker } from '../../helpers/broker.js';
+import { useSharedBroker } from '../../helpers/broker.js';
 import { connectClient, endAll, Inbox, sleep, TRANSPORTS, withBroker } from './helpers.js';
 
-let broker: TestBroker;
-before(async () => {
-  broker = await startTestBroker();
-});
-after(async () => {
-  await broker.stop();
-});
+const broker = useSharedBroker();
 
 for (const transport of TRANSPORTS) {
   for (const protocolVersion of [4, 5] as const) {

@@ -1,16 +1,10 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { encodePublish, encodeSubscribe, encodeAck, type AckPacket, type ConnackPacket, type PublishPacket, type SubackPacket } from '../../../src/codecs/mqtt/index.js';
-import { startTestBroker, type TestBroker } from '../../helpers/broker.js';
+import { useSharedBroker, type TestBroker } from '../../helpers/broker.js';
 import { connectClient, connectPacket, connectWithConnack, endAll, Inbox, nextOf, rawConnect, RawClient, sleep, TRANSPORTS, withBroker, type Transport } from './helpers.js';
 
-let broker: TestBroker;
-before(async () => {
-  broker = await startTestBroker();
-});
-after(async () => {
-  await broker.stop();
-});
+const broker = useSharedBroker();
 
 const subscribeBytes = (level: 4 | 5, packetId: number, topicFilter: string, qos: 0 | 1 | 2): Buffer =>
   encodeSubscribe(level, { packetId, properties: {}, subscriptions: [{ topicFilter, qos, noLocal: false, retainAsPublished: false, retainHandling: 0 }] });

@@ -1,22 +1,13 @@
 /** Ack modes, NACK, prefetch and transactions, through raw frames (exact ids and headers). */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestBroker } from '../../helpers/broker.js';
-import type { TestBroker } from '../../helpers/broker.js';
+import { useSharedBroker } from '../../helpers/broker.js';
 import { frame, rawConnected, sleep } from './helpers.js';
 import type { RawClient } from './helpers.js';
 import type { StompFrame } from '../../../src/codecs/stomp/index.js';
 
-let broker: TestBroker;
-let dlxBroker: TestBroker;
-before(async () => {
-  broker = await startTestBroker();
-  dlxBroker = await startTestBroker({ config: { limits: { stomp: { nackRequeue: false } } } });
-});
-after(async () => {
-  await broker.stop();
-  await dlxBroker.stop();
-});
+const broker = useSharedBroker();
+const dlxBroker = useSharedBroker({ config: { limits: { stomp: { nackRequeue: false } } } });
 
 async function send(c: RawClient, destination: string, bodies: string[], extra: Record<string, string> = {}): Promise<void> {
   for (const b of bodies) c.write(frame('SEND', { destination, ...extra }, b));
@@ -34,6 +25,26 @@ async function messages(c: RawClient, n: number): Promise<StompFrame[]> {
 async function quiet(c: RawClient): Promise<void> {
   await sleep(150);
   assert.deepEqual(c.frames.map((f) => f.command), []);
+}
+
+/** Close `c`, then check from a fresh connection that nothing is left in queue `q`. */
+async function closeAndExpectEmpty(c: RawClient, q: string): Promise<void> {
+  c.close();
+  await c.waitClosed();
+  const d = await rawConnected(broker.ports.stomp);
+  d.write(frame('SUBSCRIBE', { id: 's', destination: q }));
+  await quiet(d);
+  d.close();
+}
+
+/**
+ * SUBSCRIBE as 'dl' to /queue/`dlq`, and as 's' to /queue/`src`, which dead-letters into
+ * `dlq` (both declared through the STOMP x- headers); waits for the receipt.
+ */
+async function subscribeWithDeadLetter(c: RawClient, src: string, dlq: string, ack: string): Promise<void> {
+  c.write(frame('SUBSCRIBE', { id: 'dl', destination: `/queue/${dlq}` }));
+  c.write(frame('SUBSCRIBE', { id: 's', destination: `/queue/${src}`, ack, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': dlq, receipt: 'ok' }));
+  await c.expect('RECEIPT');
 }
 
 test('client ack is cumulative: ACK of the 2nd settles the 1st too; the 3rd is redelivered', async () => {
@@ -90,22 +101,14 @@ test('STOMP 1.1 ACK with message-id + subscription; 1.0 ACK with message-id', as
     if (version === '1.1') ack['subscription'] = 'sub';
     c.write(frame('ACK', ack));
     await c.expect('RECEIPT');
-    c.close();
-    await c.waitClosed();
     // Acked: nothing comes back.
-    const d = await rawConnected(broker.ports.stomp);
-    d.write(frame('SUBSCRIBE', { id: 's', destination: q }));
-    await quiet(d);
-    d.close();
+    await closeAndExpectEmpty(c, q);
   }
 });
 
 test('NACK requeues by default (RabbitMQ); requeue:false dead-letters', async () => {
   const c = await rawConnected(broker.ports.stomp);
-  // The dead-letter target and a queue that dead-letters into it, declared via STOMP x- headers.
-  c.write(frame('SUBSCRIBE', { id: 'dl', destination: '/queue/nack-dead' }));
-  c.write(frame('SUBSCRIBE', { id: 's', destination: '/queue/nack-src', ack: 'client-individual', 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': 'nack-dead', receipt: 'ok' }));
-  await c.expect('RECEIPT');
+  await subscribeWithDeadLetter(c, 'nack-src', 'nack-dead', 'client-individual');
   await send(c, '/queue/nack-src', ['n1']);
   const [m] = await messages(c, 1);
   c.write(frame('NACK', { id: m!.headers['ack']! }));
@@ -121,9 +124,7 @@ test('NACK requeues by default (RabbitMQ); requeue:false dead-letters', async ()
 
 test('nackRequeue:false setting (ActiveMQ behaviour): NACK dead-letters', async () => {
   const c = await rawConnected(dlxBroker.ports.stomp);
-  c.write(frame('SUBSCRIBE', { id: 'dl', destination: '/queue/dlq' }));
-  c.write(frame('SUBSCRIBE', { id: 's', destination: '/queue/work', ack: 'client', 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': 'dlq', receipt: 'ok' }));
-  await c.expect('RECEIPT');
+  await subscribeWithDeadLetter(c, 'work', 'dlq', 'client');
   await send(c, '/queue/work', ['w1']);
   const [m] = await messages(c, 1);
   c.write(frame('NACK', { id: m!.headers['ack']! }));
@@ -177,12 +178,7 @@ test('transactions: SEND held until COMMIT, dropped on ABORT; ACK applied at COM
   c.write(frame('ACK', { id: m.headers['ack']!, transaction: 't3' }));
   c.write(frame('COMMIT', { transaction: 't3', receipt: 'c3' }));
   await c.expect('RECEIPT');
-  c.close();
-  await c.waitClosed();
-  const d = await rawConnected(broker.ports.stomp);
-  d.write(frame('SUBSCRIBE', { id: 's', destination: q }));
-  await quiet(d);
-  d.close();
+  await closeAndExpectEmpty(c, q);
 });
 
 test('disconnect requeues unacked messages for the next consumer', async () => {
@@ -220,12 +216,7 @@ test('client mode NACK is cumulative too: NACK of the 2nd requeues the 1st and t
   await c.receipt('a3');
   c.write(frame('ACK', { id: again[1]!.headers['ack']!, receipt: 'a' }));
   await c.receipt('a');
-  c.close();
-  await c.waitClosed();
-  const d = await rawConnected(broker.ports.stomp);
-  d.write(frame('SUBSCRIBE', { id: 's', destination: q }));
-  await quiet(d);
-  d.close();
+  await closeAndExpectEmpty(c, q);
 });
 
 test('STOMP 1.1 NACK with message-id + subscription; the subscription must match', async () => {

@@ -2,19 +2,15 @@
  * CONNECT: the host header as virtual host, users and permissions, the default user,
  * and the listeners' default ports.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestBroker } from '../../helpers/broker.js';
-import type { TestBroker } from '../../helpers/broker.js';
+import { useSharedBroker } from '../../helpers/broker.js';
 import { defaultConfig } from '../../../src/server/config.js';
 import { defaultStompLimits } from '../../../src/protocols/stomp/index.js';
 import { frame, rawConnected, RawClient } from './helpers.js';
 
-let broker: TestBroker;
-let strict: TestBroker;
-before(async () => {
-  broker = await startTestBroker();
-  const core = broker.server().broker;
+const broker = useSharedBroker({}, (b) => {
+  const core = b.server().broker;
   core.addVhost('tenant-a');
   core.setPermissions('guest', 'tenant-a', { configure: '.*', write: '.*', read: '.*' });
   core.addUser('alice', 'secret', []);
@@ -22,12 +18,8 @@ before(async () => {
   // May read and declare, and publish to the default exchange only (not to amq.topic).
   core.addUser('reader', 'pw', []);
   core.setPermissions('reader', '/', { configure: '.*', write: '^amq\\.default$', read: '.*' });
-  strict = await startTestBroker({ config: { limits: { stomp: { defaultLogin: null } } } });
 });
-after(async () => {
-  await broker.stop();
-  await strict.stop();
-});
+const strict = useSharedBroker({ config: { limits: { stomp: { defaultLogin: null } } } });
 
 const queueIn = (vhost: string, name: string) => broker.server().broker.getVhost(vhost)?.getQueue(name);
 

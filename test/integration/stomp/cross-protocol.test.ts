@@ -2,21 +2,14 @@
  * Cross-protocol delivery through the shared core, with properties mapped per
  * docs/message-mapping.md: STOMP <-> AMQP 0-9-1 (amqplib) and STOMP <-> MQTT (MQTT.js).
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import amqp from 'amqplib';
 import mqtt from 'mqtt';
-import { startTestBroker } from '../../helpers/broker.js';
-import type { TestBroker } from '../../helpers/broker.js';
+import { useSharedBroker } from '../../helpers/broker.js';
 import { frame, rawConnected, withTimeout } from './helpers.js';
 
-let broker: TestBroker;
-before(async () => {
-  broker = await startTestBroker();
-});
-after(async () => {
-  await broker.stop();
-});
+const broker = useSharedBroker();
 
 test('STOMP SEND -> amqplib consumer: headers map to AMQP properties', async () => {
   const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${broker.ports.amqp}`);

@@ -1,18 +1,11 @@
 /** Destination conventions of ActiveMQ and RabbitMQ, subscription options, reply-to handling. */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestBroker } from '../../helpers/broker.js';
-import type { TestBroker } from '../../helpers/broker.js';
+import { useSharedBroker } from '../../helpers/broker.js';
 import { eventually, frame, rawConnected, sleep } from './helpers.js';
 import type { RawClient } from './helpers.js';
 
-let broker: TestBroker;
-before(async () => {
-  broker = await startTestBroker();
-});
-after(async () => {
-  await broker.stop();
-});
+const broker = useSharedBroker();
 
 const vhost = () => broker.server().broker.getVhost('/')!;
 

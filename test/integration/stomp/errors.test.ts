@@ -2,21 +2,14 @@
  * Bad input: every case gets an ERROR frame (message header + body) and the close of
  * that connection only; the server keeps serving others.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestBroker } from '../../helpers/broker.js';
-import type { TestBroker } from '../../helpers/broker.js';
+import { useSharedBroker } from '../../helpers/broker.js';
 import { frame, rawConnected, RawClient } from './helpers.js';
 import type { StompFrame } from '../../../src/codecs/stomp/index.js';
 
-let broker: TestBroker;
-before(async () => {
-  broker = await startTestBroker({
-    config: { limits: { stomp: { maxBodySize: 4096, connectTimeoutMs: 300, maxConnectFrameSize: 2048, maxSubscriptions: 3, maxTransactionBytes: 5000, maxTransactionFrames: 5 } } },
-  });
-});
-after(async () => {
-  await broker.stop();
+const broker = useSharedBroker({
+  config: { limits: { stomp: { maxBodySize: 4096, connectTimeoutMs: 300, maxConnectFrameSize: 2048, maxSubscriptions: 3, maxTransactionBytes: 5000, maxTransactionFrames: 5 } } },
 });
 
 /** The next frame is an ERROR with a message header and a non-empty body, then the server closes. */

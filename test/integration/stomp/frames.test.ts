@@ -1,17 +1,10 @@
 /** Frame rules per version end to end: escaping, repeated headers, CR LF, content-length, heart-beats. */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestBroker } from '../../helpers/broker.js';
-import type { TestBroker } from '../../helpers/broker.js';
+import { useSharedBroker } from '../../helpers/broker.js';
 import { frame, rawConnected, RawClient } from './helpers.js';
 
-let broker: TestBroker;
-before(async () => {
-  broker = await startTestBroker({ config: { limits: { stomp: { heartbeatSendMs: 100, heartbeatReceiveMs: 100 } } } });
-});
-after(async () => {
-  await broker.stop();
-});
+const broker = useSharedBroker({ config: { limits: { stomp: { heartbeatSendMs: 100, heartbeatReceiveMs: 100 } } } });
 
 /** Raw bytes of the next MESSAGE frame's header block as received (escapes visible). */
 async function rawMessageHeader(c: RawClient): Promise<string> {

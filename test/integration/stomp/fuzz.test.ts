@@ -3,20 +3,13 @@
  * The server must answer each bad connection with ERROR frames only (well-formed, with
  * a message header) or keep it open, never crash, and keep serving good clients.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestBroker } from '../../helpers/broker.js';
-import type { TestBroker } from '../../helpers/broker.js';
+import { useSharedBroker } from '../../helpers/broker.js';
 import { frame, rawConnected, RawClient, sleep } from './helpers.js';
 import { seededRandom } from '../../helpers/random.js';
 
-let broker: TestBroker;
-before(async () => {
-  broker = await startTestBroker({ config: { limits: { stomp: { maxBodySize: 65536, connectTimeoutMs: 2000 } } } });
-});
-after(async () => {
-  await broker.stop();
-});
+const broker = useSharedBroker({ config: { limits: { stomp: { maxBodySize: 65536, connectTimeoutMs: 2000 } } } });
 
 
 const CORPUS: Buffer[] = [

@@ -4,12 +4,12 @@
  * both transports, and a runner for stomp.py scripts under /usr/bin/python3.
  */
 import net from 'node:net';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { Client } from '@stomp/stompjs';
 import type { IMessage, IStompSocket, StompConfig } from '@stomp/stompjs';
 import { StompDecoder, StompFrameError } from '../../../src/codecs/stomp/index.js';
+import { runPythonScript, type PyResult } from '../../helpers/python.js';
 import type { StompFrame, StompVersion } from '../../../src/codecs/stomp/index.js';
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -266,28 +266,9 @@ export class Inbox {
 
 // ---- stomp.py ------------------------------------------------------------------------
 
-export interface PyResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+export type { PyResult };
 
 /** Run test/integration/stomp/py/<script> with Debian's python3-stomp (always /usr/bin/python3). */
 export function runPython(script: string, args: string[], timeoutMs = 20000): Promise<PyResult> {
-  const path = join(process.cwd(), 'test', 'integration', 'stomp', 'py', script);
-  return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/python3', [path, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const t = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${script} timed out; stdout=${stdout} stderr=${stderr}`));
-    }, timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(t);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runPythonScript(join(process.cwd(), 'test', 'integration', 'stomp', 'py', script), args, timeoutMs);
 }

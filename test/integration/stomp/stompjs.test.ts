@@ -1,20 +1,13 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestBroker } from '../../helpers/broker.js';
-import type { TestBroker } from '../../helpers/broker.js';
+import { useSharedBroker } from '../../helpers/broker.js';
 import WebSocket from 'ws';
 import mqtt from 'mqtt';
 import type { IFrame } from '@stomp/stompjs';
 import { Inbox, sleep, stompjs, withTimeout } from './helpers.js';
 import type { Transport } from './helpers.js';
 
-let broker: TestBroker;
-before(async () => {
-  broker = await startTestBroker();
-});
-after(async () => {
-  await broker.stop();
-});
+const broker = useSharedBroker();
 
 for (const transport of ['ws', 'tcp'] as Transport[]) {
   test(`stompjs over ${transport}: queue round trip with headers and receipt`, async () => {

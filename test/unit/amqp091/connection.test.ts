@@ -6,10 +6,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FrameEncoder, FrameParser, PROTOCOL_HEADER, type Frame, type MethodInput, type MethodName } from '../../../src/codecs/amqp091/index.js';
 import { createBroker } from '../../../src/core/index.js';
-import type { Broker, BrokerHandle, Logger } from '../../../src/core/api.js';
+import type { BrokerHandle, Logger } from '../../../src/core/api.js';
 import { acceptAmqp091, defaultAmqp091Limits } from '../../../src/protocols/amqp091/index.js';
 import { MemoryDefinitionStore, MemoryMessageStore } from '../../../src/store/memory/index.js';
 import type { ByteStream } from '../../../src/transport/byte-stream.js';
+import { holdingAfterSync } from '../../helpers/held-sync.js';
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
 
@@ -85,10 +86,7 @@ async function setup(): Promise<{ broker: BrokerHandle; held: Array<() => void>;
     limits: { maxQueues: 0, maxMessageSize: 1 << 20 },
     log: silent,
   });
-  const held: Array<() => void> = [];
-  // The real broker, except that afterSync callbacks wait for the test to release them.
-  const wrapped = Object.create(broker) as Broker;
-  (wrapped as { afterSync: Broker['afterSync'] }).afterSync = (done) => void held.push(done);
+  const { wrapped, held } = holdingAfterSync(broker);
   const ctx = { broker: wrapped, log: silent, limits: defaultAmqp091Limits, onShutdown: () => () => {} };
   return {
     broker,

@@ -11,6 +11,7 @@ import { acceptStomp, defaultStompLimits } from '../../../src/protocols/stomp/in
 import type { StompLimits } from '../../../src/protocols/stomp/index.js';
 import type { Broker, BrokerHandle, Logger } from '../../../src/core/api.js';
 import type { ByteStream } from '../../../src/transport/byte-stream.js';
+import { holdingAfterSync } from '../../helpers/held-sync.js';
 import { StompDecoder } from '../../../src/codecs/stomp/index.js';
 import type { StompFrame } from '../../../src/codecs/stomp/index.js';
 
@@ -91,10 +92,7 @@ async function setup(over: Partial<StompLimits> = {}): Promise<{ broker: BrokerH
     limits: { maxQueues: 0, maxMessageSize: 1 << 20 },
     log: silent,
   });
-  const held: Array<() => void> = [];
-  // The real broker, except that afterSync callbacks wait for the test to release them.
-  const wrapped = Object.create(broker) as Broker;
-  (wrapped as { afterSync: Broker['afterSync'] }).afterSync = (done) => void held.push(done);
+  const { wrapped, held } = holdingAfterSync(broker);
   const ctx = { broker: wrapped, log: silent, limits: { ...defaultStompLimits, ...over }, onShutdown: () => () => {} };
   return {
     broker,
