@@ -74,6 +74,8 @@ export class MqttConnection implements SessionOwner, LiveConnection, StreamHandl
   private keepAliveTimer: NodeJS.Timeout | undefined;
   private connectTimer: NodeJS.Timeout | undefined;
   private alarmPaused = false;
+  /** Closed by the broker's shutdown: leave QoS 2 messages past PUBREC unsettled (Outbound.close). */
+  private brokerStopping = false;
 
   constructor(
     readonly stream: ByteStream,
@@ -263,6 +265,7 @@ export class MqttConnection implements SessionOwner, LiveConnection, StreamHandl
   onServerShutdown(): void {
     if (this.state === 'closed') return;
     this.willSuppressed = true;
+    this.brokerStopping = true;
     if (this.level === 5 && this.state === 'connected') this.send(encodeDisconnectOrAuth(5, PacketType.DISCONNECT, ReasonCode.ServerShuttingDown));
     this.endStream();
     this.shutdown();
@@ -335,7 +338,7 @@ export class MqttConnection implements SessionOwner, LiveConnection, StreamHandl
     if (this.connectTimer !== undefined) clearTimeout(this.connectTimer);
     this.live.remove(this);
     if (!wasConnected) return;
-    this.outbound.close();
+    this.outbound.close(this.brokerStopping);
     const s = this.session;
     if (this.will !== undefined && !this.willSuppressed) dispatchWill(this, this.will);
     if (s !== undefined && s.owner === this) detachSession(this.registry, s);

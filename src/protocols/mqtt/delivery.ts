@@ -5,9 +5,13 @@
  * outbound topic aliases, the client's Maximum Packet Size, and retained messages sent
  * on SUBSCRIBE.
  *
- * Settlement: QoS 0 is settled when written; QoS 1 on PUBACK; QoS 2 on PUBREC, when
- * the client owns the message (§4.3.3) — after that only the packet id is in flight
- * (PUBREL/PUBCOMP), so a reconnect resends PUBREL rather than the message.
+ * Settlement: QoS 0 is settled when written; QoS 1 on PUBACK; QoS 2 on PUBCOMP. After
+ * PUBREC only the packet id is in flight (PUBREL/PUBCOMP, §4.3.3), so a reconnect resends
+ * PUBREL rather than the message; but the clients deliver a QoS 2 message to the
+ * application only on PUBREL (MQTT.js, paho), so until PUBCOMP the message stays
+ * unsettled in its queue. A crash before PUBCOMP then brings the message back (the
+ * session's PUBREL state is in memory), instead of losing it with the PUBREL we owed.
+ * A connection that merely ends settles it: the session, still in memory, resends PUBREL.
  */
 import {
   encodeAck,
@@ -110,6 +114,8 @@ const NO_PACKET_IDS: ReadonlySet<number> = new Set();
  */
 export class Outbound {
   private inflightMap: Map<number, InFlight> | undefined;
+  /** QoS 2 deliveries PUBRECed on this connection, unsettled until PUBCOMP (see the file comment). */
+  private releasedMap: Map<number, InFlight> | undefined;
   private nextPacketId = 0;
   private window = 65_535;
   /** The client's Maximum Packet Size (MQTT 5 §3.1.2.11.4); 0 = no limit. */
@@ -352,18 +358,24 @@ export class Outbound {
       return;
     }
     this.inflightMap!.delete(p.packetId);
-    this.finish(e);
     if (p.reasonCode >= 0x80) {
       // [MQTT-4.3.3-4] a failure PUBREC ends the exchange; the id is free again.
+      this.finish(e);
       this.pumpDue = true;
       return;
     }
+    (this.releasedMap ??= new Map()).set(p.packetId, e);
     (this.session.outboundPubrel ??= new Set()).add(p.packetId);
     c.send(encodeAck(c.level, PacketType.PUBREL, p.packetId));
   }
 
-  /** PUBCOMP (QoS 2 step 2): the packet id is free. */
+  /** PUBCOMP (QoS 2 step 2): the message is the client's application's; the packet id is free. */
   onPubcomp(p: AckPacket): void {
+    const e = this.releasedMap?.get(p.packetId);
+    if (e !== undefined) {
+      this.releasedMap!.delete(p.packetId);
+      this.finish(e);
+    }
     if (this.c.session?.outboundPubrel?.delete(p.packetId) === true) this.pumpDue = true;
   }
 
@@ -395,14 +407,22 @@ export class Outbound {
     if (this.sharedConsumers !== undefined) for (const consumer of this.sharedConsumers.values()) consumer.resume();
   }
 
-  /** Connection over: stop consuming, return unacknowledged messages to their queues in order. */
-  close(): void {
+  /**
+   * Connection over: stop consuming, return unacknowledged messages to their queues in order.
+   * QoS 2 messages past PUBREC are settled: the session resends PUBREL on its next connection
+   * ([MQTT-4.4.0-1]). When the broker is stopping they are left unsettled instead: the
+   * session's PUBREL state dies with the process, and the message comes back after restart.
+   */
+  close(brokerStopping = false): void {
     this.sessionConsumer?.cancel();
     this.sessionConsumer = undefined;
     if (this.sharedConsumers !== undefined) for (const consumer of this.sharedConsumers.values()) consumer.cancel();
     this.sharedConsumers = undefined;
     if (this.pendingRetained !== undefined) this.pendingRetained.length = 0; // stops a pump() in progress
     this.pendingRetained = undefined;
+    const released = this.releasedMap;
+    this.releasedMap = undefined;
+    if (released !== undefined && !brokerStopping) for (const e of released.values()) this.finish(e);
     if (this.inflight.size === 0) return;
     const byQueue = new Map<string, QueueDeliveryTag[]>();
     const session = this.c.session;
