@@ -90,6 +90,18 @@ export interface QueueStats {
 /** Optional extra predicate on a binding (JMS selectors, MQTT no-local / `$` rules). */
 export type MessageFilter = (message: Message) => boolean;
 
+/**
+ * ADDITIVE: the text a binding filter was compiled from, in a language the server
+ * registered (BrokerOptions.filterCompilers), e.g. `{ language: 'jms-selector',
+ * expression: "colour = 'red'" }`. A durable binding keeps it in the definitions, so the
+ * filter is rebuilt at recovery: a JMS durable subscription with a selector must not
+ * take every message between a restart and its subscriber's return.
+ */
+export interface FilterSource {
+  readonly language: string;
+  readonly expression: string;
+}
+
 export interface BindingSpec {
   /** Source exchange. */
   readonly source: string;
@@ -97,8 +109,13 @@ export interface BindingSpec {
   readonly destination: string;
   readonly routingKey: string;
   readonly arguments: FieldTable;
-  /** Not persisted; a protocol that uses it re-creates the binding on reconnect. */
+  /**
+   * Not persisted by itself: a protocol that sets it either re-creates the binding on
+   * reconnect or gives `filterSource` too.
+   */
   readonly filter?: MessageFilter;
+  /** ADDITIVE: what `filter` was compiled from; persisted with a durable binding (FilterSource). */
+  readonly filterSource?: FilterSource;
 }
 
 export interface PublishOptions {
@@ -329,6 +346,12 @@ export interface BrokerOptions {
    * queues keep in memory before paging (config store.maxBodyMemory). Default 256 MiB.
    */
   readonly maxBodyMemory?: number;
+  /**
+   * ADDITIVE: compilers for binding filters by FilterSource.language, used at recovery to
+   * rebuild the filters of durable bindings. The core knows no filter language; the
+   * server registers them (JMS selectors from the STOMP protocol code).
+   */
+  readonly filterCompilers?: Readonly<Record<string, (expression: string) => MessageFilter>>;
 }
 
 /** The running broker as the server owns it. Created by `createBroker` in src/core/index.ts. */

@@ -1,4 +1,4 @@
-import type { BrokerHandle, BrokerLimits, ConnectionId, BrokerOptions, ExchangeType, User, VirtualHost } from './api.js';
+import type { BrokerHandle, BrokerLimits, ConnectionId, BrokerOptions, ExchangeType, FilterSource, MessageFilter, User, VirtualHost } from './api.js';
 import { Alarms } from './alarms.js';
 import { BrokerError, ErrorCode } from './errors.js';
 import { isExchangeType } from './exchange.js';
@@ -157,7 +157,25 @@ export class BrokerImpl implements BrokerHandle {
       const src = vh?.exchanges.get(b.source);
       const dest = b.destination_type === 'queue' ? vh?.queues.get(b.destination) : vh?.exchanges.get(b.destination);
       if (!vh || !src || !dest || b.source === '') continue;
-      addBinding(vh, src, dest, b.destination_type, b.destination, b.routing_key, jsonToTable(b.arguments), undefined);
+      const source = filterSourceOf(b.filter);
+      addBinding(vh, src, dest, b.destination_type, b.destination, b.routing_key, jsonToTable(b.arguments), source && this.compileFilter(source, b), source);
+    }
+  }
+
+  /**
+   * A durable binding's filter, rebuilt from its stored source. When that fails (a language
+   * no compiler is registered for, an expression that no longer compiles) the binding is
+   * kept without its filter: its queue then gets more messages than it asked for, which a
+   * consumer can still see and settle, rather than silently fewer.
+   */
+  private compileFilter(source: FilterSource, b: { vhost: string; source: string; destination: string }): MessageFilter | undefined {
+    const compile = this.opts.filterCompilers?.[source.language];
+    try {
+      if (compile === undefined) throw new Error(`no compiler for filter language '${source.language}'`);
+      return compile(source.expression);
+    } catch (err) {
+      this.opts.log.error({ vhost: b.vhost, exchange: b.source, destination: b.destination, filter: source, err }, 'binding filter not restored: the binding routes without it');
+      return undefined;
     }
   }
 
@@ -170,7 +188,7 @@ export class BrokerImpl implements BrokerHandle {
     }
     const exchanges: { vhost: string; name: string; type: string; durable: boolean; auto_delete: boolean; internal: boolean; arguments: Record<string, unknown> }[] = [];
     const queues: { vhost: string; name: string; durable: boolean; auto_delete: boolean; arguments: Record<string, unknown> }[] = [];
-    const bindings: { vhost: string; source: string; destination: string; destination_type: 'queue' | 'exchange'; routing_key: string; arguments: Record<string, unknown> }[] = [];
+    const bindings: Definitions['bindings'][number][] = [];
     for (const vh of this.vhosts.values()) {
       for (const x of vh.exchanges.values()) {
         if (x.name === '' || x.name.startsWith('amq.') || !x.options.durable) continue;
@@ -181,7 +199,8 @@ export class BrokerImpl implements BrokerHandle {
         queues.push({ vhost: vh.name, name: q.name, durable: true, auto_delete: q.options.autoDelete, arguments: tableToJson(q.options.arguments) });
       }
       for (const b of vh.durableBindings()) {
-        bindings.push({ vhost: vh.name, source: b.source, destination: b.destinationName, destination_type: b.destinationKind, routing_key: b.routingKey, arguments: tableToJson(b.arguments) });
+        const filter = b.filterSource !== undefined ? { filter: { language: b.filterSource.language, expression: b.filterSource.expression } } : {};
+        bindings.push({ vhost: vh.name, source: b.source, destination: b.destinationName, destination_type: b.destinationKind, routing_key: b.routingKey, arguments: tableToJson(b.arguments), ...filter });
       }
     }
     return { version: 1, users, vhosts: [...this.vhosts.keys()].map((name) => ({ name })), permissions, exchanges, queues, bindings };
@@ -324,4 +343,11 @@ export class BrokerImpl implements BrokerHandle {
     await this.opts.messageStore.close();
     await this.opts.pageStore?.close();
   }
+}
+
+/** A stored binding's `filter` field, if it has the FilterSource shape (hand-edited files may not). */
+function filterSourceOf(raw: unknown): FilterSource | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const { language, expression } = raw as { language?: unknown; expression?: unknown };
+  return typeof language === 'string' && typeof expression === 'string' ? { language, expression } : undefined;
 }

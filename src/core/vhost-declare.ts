@@ -146,7 +146,7 @@ export function bind(vh: VirtualHostImpl, p: Principal, spec: BindingSpec): void
         : `Invalid x-match field type ${fieldTypeName(xm)} (value ${printValue(xm)}); expected longstr`,
     );
   }
-  addBinding(vh, src, dest, spec.destinationKind, spec.destination, spec.routingKey, spec.arguments, spec.filter);
+  addBinding(vh, src, dest, spec.destinationKind, spec.destination, spec.routingKey, spec.arguments, spec.filter, spec.filterSource);
 }
 
 export function unbind(vh: VirtualHostImpl, p: Principal, spec: BindingSpec): void {

@@ -1,4 +1,4 @@
-import type { BindingSpec } from './api.js';
+import type { BindingSpec, FilterSource } from './api.js';
 import type { Exchange, Destination } from './exchange.js';
 import type { FieldTable } from './message.js';
 import type { Queue } from './queue.js';
@@ -68,17 +68,25 @@ export function addBinding(
   routingKey: string,
   args: FieldTable,
   filter: BindingSpec['filter'],
+  filterSource: FilterSource | undefined,
 ): void {
   const key = bindingKey(kind, destName, routingKey, args);
   const existing = src.outgoing.get(key);
   if (existing) {
+    const sourceChanged = !sameFilterSource(existing.filterSource, filterSource);
     existing.filter = filter;
+    existing.filterSource = filterSource;
+    if (sourceChanged && isDurableBinding(src, dest)) vh.env.definitionsChanged();
     return;
   }
-  const b: Binding<Destination> = { source: src.name, destinationKind: kind, destinationName: destName, destination: dest, routingKey, arguments: args, key, filter };
+  const b: Binding<Destination> = { source: src.name, destinationKind: kind, destinationName: destName, destination: dest, routingKey, arguments: args, key, filter, filterSource };
   src.addBinding(b);
   dest.incoming.add(`${src.name}\u0000${key}`);
   if (isDurableBinding(src, dest)) vh.env.definitionsChanged();
+}
+
+function sameFilterSource(a: FilterSource | undefined, b: FilterSource | undefined): boolean {
+  return a === b || (a !== undefined && b !== undefined && a.language === b.language && a.expression === b.expression);
 }
 
 export function listBindings(vh: VirtualHostImpl): BindingSpec[] {
@@ -87,10 +95,15 @@ export function listBindings(vh: VirtualHostImpl): BindingSpec[] {
   for (const q of vh.queues.values()) out.push({ source: '', destinationKind: 'queue', destination: q.name, routingKey: q.name, arguments: {} });
   for (const x of vh.exchanges.values()) {
     for (const b of x.outgoing.values()) {
-      const spec: BindingSpec = b.filter
-        ? { source: b.source, destinationKind: b.destinationKind, destination: b.destinationName, routingKey: b.routingKey, arguments: b.arguments, filter: b.filter }
-        : { source: b.source, destinationKind: b.destinationKind, destination: b.destinationName, routingKey: b.routingKey, arguments: b.arguments };
-      out.push(spec);
+      out.push({
+        source: b.source,
+        destinationKind: b.destinationKind,
+        destination: b.destinationName,
+        routingKey: b.routingKey,
+        arguments: b.arguments,
+        ...(b.filter !== undefined ? { filter: b.filter } : {}),
+        ...(b.filterSource !== undefined ? { filterSource: b.filterSource } : {}),
+      });
     }
   }
   return out;

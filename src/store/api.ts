@@ -98,5 +98,6 @@ export interface Definitions {
   readonly permissions: ReadonlyArray<{ user: string; vhost: string; configure: string; write: string; read: string }>;
   readonly exchanges: ReadonlyArray<{ vhost: string; name: string; type: string; durable: boolean; auto_delete: boolean; internal: boolean; arguments: Record<string, unknown> }>;
   readonly queues: ReadonlyArray<{ vhost: string; name: string; durable: boolean; auto_delete: boolean; arguments: Record<string, unknown> }>;
-  readonly bindings: ReadonlyArray<{ vhost: string; source: string; destination: string; destination_type: 'queue' | 'exchange'; routing_key: string; arguments: Record<string, unknown> }>;
+  /** `filter` (a Wharf extension to RabbitMQ's shape): the binding's FilterSource (core/api.ts). */
+  readonly bindings: ReadonlyArray<{ vhost: string; source: string; destination: string; destination_type: 'queue' | 'exchange'; routing_key: string; arguments: Record<string, unknown>; filter?: { language: string; expression: string } }>;
 }

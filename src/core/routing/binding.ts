@@ -1,5 +1,5 @@
 import { Decimal, Timestamp, type FieldTable, type FieldValue, type Message } from '../message.js';
-import type { MessageFilter } from '../api.js';
+import type { FilterSource, MessageFilter } from '../api.js';
 
 /**
  * A binding as the routing structures hold it. `destination` is resolved to the live
@@ -17,6 +17,8 @@ export interface Binding<D> {
   /** Canonical identity string (see bindingKey). */
   readonly key: string;
   filter: MessageFilter | undefined;
+  /** What `filter` was compiled from, when the binder said (persisted with durable bindings). */
+  filterSource: FilterSource | undefined;
 }
 
 export const bindingKey = (kind: 'queue' | 'exchange', dest: string, routingKey: string, args: FieldTable): string =>

@@ -7,6 +7,8 @@ import type { StompLimits } from './limits.js';
 
 export type { StompLimits } from './limits.js';
 export { defaultStompLimits } from './limits.js';
+/** The server registers it with the core to rebuild durable subscriptions' selectors at recovery. */
+export { compileSelector, JMS_SELECTOR } from './selector/compile.js';
 
 export const acceptStomp: AcceptConnection<StompLimits> = (stream, initial, ctx) => {
   const conn = new StompConnection(stream, ctx);

@@ -77,6 +77,41 @@ test('ActiveMQ durable subscription: client-id + activemq.subscriptionName keeps
   p.close();
 });
 
+test('ActiveMQ durable subscription re-subscribed with another selector is replaced: what was queued for the old one is dropped (JMS 1.1 §6.11.1)', async () => {
+  const connect = { 'accept-version': '1.2', host: '/', 'client-id': 'app-sel' };
+  const sub = (selector: string) => ({ id: 'd', destination: '/topic/sel.change', 'activemq.subscriptionName': 'picky', selector });
+  const away = async (c: Awaited<ReturnType<typeof rawConnected>>): Promise<void> => {
+    c.write(frame('DISCONNECT', { receipt: 'bye' }));
+    await c.receipt('bye');
+    await c.waitClosed();
+  };
+  const a = await rawConnected(broker.ports.stomp, connect);
+  await subscribed(a, sub("size = 'big'"));
+  await away(a);
+  const p = await rawConnected(broker.ports.stomp);
+  p.write(frame('SEND', { destination: '/topic/sel.change', size: 'big', receipt: 'old' }, 'big-1'));
+  await p.receipt('old');
+  assert.equal(vhost().getQueue('app-sel.picky')?.messageCount, 1);
+  // The same selector again keeps what was queued.
+  const b = await rawConnected(broker.ports.stomp, connect);
+  await subscribed(b, sub("size = 'big'"));
+  assert.equal((await b.expect('MESSAGE')).body.toString(), 'big-1');
+  await away(b);
+  p.write(frame('SEND', { destination: '/topic/sel.change', size: 'big', receipt: 'old2' }, 'big-2'));
+  await p.receipt('old2');
+  // Another selector: a new subscription; big-2 goes, and only small messages come now.
+  const c = await rawConnected(broker.ports.stomp, connect);
+  await subscribed(c, sub("size = 'small'"));
+  p.write(frame('SEND', { destination: '/topic/sel.change', size: 'big' }, 'big-3'));
+  p.write(frame('SEND', { destination: '/topic/sel.change', size: 'small' }, 'small-1'));
+  assert.equal((await c.expect('MESSAGE')).body.toString(), 'small-1');
+  await quiet(c);
+  c.write(frame('UNSUBSCRIBE', { id: 'd', 'activemq.subscriptionName': 'picky', receipt: 'u' }));
+  await c.receipt('u');
+  c.close();
+  p.close();
+});
+
 test('RabbitMQ durable subscription: durable:true + auto-delete:false + id', async () => {
   const sub = { id: 'rd', destination: '/topic/rabbit.durable', durable: 'true', 'auto-delete': 'false' };
   const a = await rawConnected(broker.ports.stomp);

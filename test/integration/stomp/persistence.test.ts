@@ -2,7 +2,24 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestBroker } from '../../helpers/broker.js';
-import { frame, rawConnected } from './helpers.js';
+import { frame, Inbox, rawConnected, stompjs, withTimeout } from './helpers.js';
+import type { Client } from '@stomp/stompjs';
+
+/** SUBSCRIBE with a receipt, so the binding exists when this resolves. */
+async function subscribeWithReceipt(c: Client, destination: string, inbox: Inbox, headers: Record<string, string>): Promise<void> {
+  const receipt = `sub-${headers['id']}`;
+  const done = new Promise<void>((resolve) => c.watchForReceipt(receipt, () => resolve()));
+  c.subscribe(destination, inbox.push, { ...headers, receipt });
+  await withTimeout(done, 5000, 'SUBSCRIBE receipt');
+}
+
+/** SEND with a receipt. */
+async function sendWithReceipt(c: Client, destination: string, body: string, headers: Record<string, string>): Promise<void> {
+  const receipt = `send-${body}`;
+  const done = new Promise<void>((resolve) => c.watchForReceipt(receipt, () => resolve()));
+  c.publish({ destination, body, headers: { ...headers, receipt } });
+  await withTimeout(done, 5000, 'SEND receipt');
+}
 
 test('persistent:true + receipt: the message is on disk and survives a restart', async () => {
   const broker = await startTestBroker();
@@ -55,6 +72,45 @@ test('the broker-wide limits.maxMessageSize also bounds STOMP bodies', async () 
     assert.equal(e.headers['message'], 'Frame too large');
     assert.equal(e.headers['receipt-id'], 'big');
     await c.waitClosed();
+  } finally {
+    await broker.stop();
+  }
+});
+
+test('a durable topic subscription keeps its selector through a restart (stompjs, ActiveMQ style)', async () => {
+  const broker = await startTestBroker();
+  const sub = { id: 'reds', 'activemq.subscriptionName': 'reds', selector: "colour = 'red'", ack: 'client-individual' };
+  const connectAs = (clientId: string): Promise<Client> =>
+    stompjs(broker.ports, 'tcp', { connectHeaders: { login: 'guest', passcode: 'guest', host: '/', 'client-id': clientId } });
+  try {
+    const first = await connectAs('sel-app');
+    await subscribeWithReceipt(first, '/topic/paint', new Inbox(), sub);
+    await first.deactivate();
+    await broker.restart();
+
+    // The subscriber is away; after the restart the selector must still decide what its queue keeps.
+    const producer = await connectAs('sel-producer');
+    for (const [body, colour] of [['red-1', 'red'], ['blue-1', 'blue'], ['red-2', 'red'], ['uncoloured', '']] as const) {
+      await sendWithReceipt(producer, '/topic/paint', body, colour === '' ? { persistent: 'true' } : { persistent: 'true', colour });
+    }
+    await producer.deactivate();
+
+    const back = await connectAs('sel-app');
+    try {
+      const inbox = new Inbox();
+      await subscribeWithReceipt(back, '/topic/paint', inbox, sub);
+      const got = await inbox.waitFor(2);
+      assert.deepEqual(got.map((m) => m.body), ['red-1', 'red-2']);
+      for (const m of got) m.ack();
+      // Nothing else was kept: the next message it gets is one sent now that matches.
+      const again = await connectAs('sel-producer-2');
+      await sendWithReceipt(again, '/topic/paint', 'red-3', { colour: 'red' });
+      await again.deactivate();
+      const [third] = (await inbox.waitFor(3)).slice(2);
+      assert.equal(third!.body, 'red-3');
+    } finally {
+      await back.deactivate();
+    }
   } finally {
     await broker.stop();
   }

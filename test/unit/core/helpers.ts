@@ -1,4 +1,4 @@
-import type { BrokerHandle, ConnectionId, ConsumerSink, Delivery, Logger, Principal, QueueOptions, User, VirtualHost } from '../../../src/core/api.js';
+import type { BrokerHandle, BrokerOptions, ConnectionId, ConsumerSink, Delivery, Logger, Principal, QueueOptions, User, VirtualHost } from '../../../src/core/api.js';
 import { createBroker } from '../../../src/core/index.js';
 import type { BrokerImpl } from '../../../src/core/broker.js';
 import { MemoryDefinitionStore, MemoryMessageStore } from '../../../src/store/memory/index.js';
@@ -24,7 +24,9 @@ export interface TestCore {
 let nextConn = 1;
 export const conn = (): ConnectionId => nextConn++ as ConnectionId;
 
-export async function startCore(opts: { maxQueues?: number; messages?: MemoryMessageStore; definitions?: MemoryDefinitionStore } = {}): Promise<TestCore> {
+export async function startCore(
+  opts: { maxQueues?: number; messages?: MemoryMessageStore; definitions?: MemoryDefinitionStore; filterCompilers?: BrokerOptions['filterCompilers']; log?: Logger } = {},
+): Promise<TestCore> {
   const messages = opts.messages ?? new MemoryMessageStore();
   const definitions = opts.definitions ?? new MemoryDefinitionStore();
   const handle: BrokerHandle = await createBroker({
@@ -33,7 +35,8 @@ export async function startCore(opts: { maxQueues?: number; messages?: MemoryMes
     initialUsers: [{ name: 'guest', password: 'guest', tags: ['administrator'] }],
     loopbackUsers: ['guest'],
     limits: { maxQueues: opts.maxQueues ?? 0, maxMessageSize: 128 * 1024 * 1024 },
-    log: silentLog,
+    log: opts.log ?? silentLog,
+    ...(opts.filterCompilers !== undefined ? { filterCompilers: opts.filterCompilers } : {}),
   });
   const broker = handle as BrokerImpl;
   const vh = broker.getVhost('/') as VirtualHost;

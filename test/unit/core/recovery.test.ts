@@ -5,7 +5,7 @@ import { deserializeMessage, serializeMessage } from '../../../src/core/message-
 import { jsonToTable, tableToJson } from '../../../src/core/field-table-json.js';
 import { queueKey } from '../../../src/store/api.js';
 import { MemoryDefinitionStore, MemoryMessageStore } from '../../../src/store/memory/index.js';
-import { drain, publish, q, startCore } from './helpers.js';
+import { drain, publish, q, silentLog, startCore } from './helpers.js';
 
 test('message-serde round trip with every property and field type', () => {
   const m: Message = {
@@ -161,4 +161,50 @@ test('dead-lettered persistent messages are persisted in the target durable queu
   assert.equal(back?.message.body.toString(), 'm');
   assert.ok(Array.isArray(back?.message.properties.headers?.['x-death']));
   await t2.broker.close();
+});
+
+test('recovery: a durable binding keeps its filter source, and the registered compiler rebuilds the filter', async () => {
+  const messages = new MemoryMessageStore();
+  const definitions = new MemoryDefinitionStore();
+  // A stand-in language: "h=v" keeps messages whose header h equals v.
+  const compile = (expression: string) => {
+    const [h, v] = expression.split('=');
+    if (h === undefined || v === undefined) throw new Error(`bad expression ${expression}`);
+    return (m: Message): boolean => m.properties.headers?.[h] === v;
+  };
+  const t = await startCore({ messages, definitions, filterCompilers: { eq: compile } });
+  t.vh.declareQueue(t.p, 'reds', q({ durable: true }), false);
+  t.vh.declareQueue(t.p, 'reds-transient', q(), false);
+  const filterSource = { language: 'eq', expression: 'colour=red' };
+  t.vh.bind(t.p, { source: 'amq.topic', destinationKind: 'queue', destination: 'reds', routingKey: 'paint', arguments: {}, filter: compile(filterSource.expression), filterSource });
+  t.vh.bind(t.p, { source: 'amq.topic', destinationKind: 'queue', destination: 'reds-transient', routingKey: 'paint', arguments: {}, filter: compile(filterSource.expression), filterSource });
+  assert.deepEqual(
+    t.vh.listBindings().filter((b) => b.destination === 'reds' && b.source === 'amq.topic').map((b) => b.filterSource),
+    [filterSource],
+  );
+  await t.broker.close();
+  // Only the durable binding is in the definitions, with its source.
+  const saved = (await definitions.load())!.bindings;
+  assert.deepEqual(saved.map((b) => [b.destination, b.filter]), [['reds', filterSource]]);
+
+  const t2 = await startCore({ messages, definitions, filterCompilers: { eq: compile } });
+  publish(t2, 'amq.topic', 'paint', 'red', { headers: { colour: 'red' } });
+  publish(t2, 'amq.topic', 'paint', 'blue', { headers: { colour: 'blue' } });
+  assert.deepEqual(drain(t2, 'reds'), ['red']);
+  // Re-binding with another expression replaces the source, and the definitions follow.
+  const blues = { language: 'eq', expression: 'colour=blue' };
+  t2.vh.bind(t2.p, { source: 'amq.topic', destinationKind: 'queue', destination: 'reds', routingKey: 'paint', arguments: {}, filter: compile(blues.expression), filterSource: blues });
+  await t2.broker.close();
+  assert.deepEqual((await definitions.load())!.bindings.map((b) => b.filter), [blues]);
+
+  // No compiler for the language: the binding comes back without its filter (more messages,
+  // never fewer), and the broker says so.
+  const errors: string[] = [];
+  const log = { ...silentLog, error: (_o: unknown, msg?: string) => void errors.push(msg ?? '') };
+  const t3 = await startCore({ messages, definitions, log });
+  publish(t3, 'amq.topic', 'paint', 'red', { headers: { colour: 'red' } });
+  publish(t3, 'amq.topic', 'paint', 'blue', { headers: { colour: 'blue' } });
+  assert.deepEqual(drain(t3, 'reds'), ['red', 'blue']);
+  assert.deepEqual(errors, ['binding filter not restored: the binding routes without it']);
+  await t3.broker.close();
 });

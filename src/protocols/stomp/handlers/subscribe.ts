@@ -11,7 +11,7 @@
  *   /temp-queue/x   this connection's private queue
  */
 import { createHash } from 'node:crypto';
-import type { BindingSpec, MessageFilter } from '../../../core/api.js';
+import type { BindingSpec, FilterSource, MessageFilter } from '../../../core/api.js';
 import type { StompFrame, StompHeaders } from '../../../codecs/stomp/frame.js';
 import type { StompConnection } from '../connection.js';
 import { missingHeader, StompError } from '../errors.js';
@@ -19,7 +19,7 @@ import { parseDestination } from '../destination.js';
 import { booleanHeader, queueArguments } from '../queue-options.js';
 import { Subscription } from '../subscription.js';
 import type { AckMode, SubscriptionCleanup } from '../subscription.js';
-import { compileSelector } from '../selector/compile.js';
+import { compileSelector, JMS_SELECTOR } from '../selector/compile.js';
 import { ensureNamedQueue } from './send.js';
 import { joinGroup, leaveGroup } from '../exclusive-consumers.js';
 
@@ -66,10 +66,11 @@ export function onSubscribe(conn: StompConnection, f: StompFrame): void {
   if (prefetch < 0) throw new StompError('Invalid header', 'prefetch must not be negative');
   const priority = integerHeader(h, 'x-priority') ?? integerHeader(h, 'activemq.priority') ?? 0;
   const exclusive = booleanHeader(h, 'activemq.exclusive', false);
-  const selector = h['selector'];
-  const filter = selector !== undefined && selector.trim() !== '' ? compileSelector(selector) : undefined;
+  const selectorText = h['selector'];
+  const selector: Selector | undefined =
+    selectorText !== undefined && selectorText.trim() !== '' ? { filter: compileSelector(selectorText), filterSource: { language: JMS_SELECTOR, expression: selectorText } } : undefined;
 
-  const target = resolveTarget(conn, destination, id, h, filter);
+  const target = resolveTarget(conn, destination, id, h, selector);
   const num = conn.nextSubscriptionNum++;
   const sub = new Subscription(conn, id, num, destination, target.queue, ackMode, prefetch, target.cleanup);
   conn.subscriptions.set(id, sub);
@@ -104,7 +105,11 @@ export function onSubscribe(conn: StompConnection, f: StompFrame): void {
   conn.receipt(h['receipt']);
 }
 
-function resolveTarget(conn: StompConnection, destination: string, id: string, h: StompHeaders, filter: MessageFilter | undefined): Target {
+/** A selector: the compiled filter and the text it came from (kept with a durable binding). */
+type Selector = { readonly filter: MessageFilter; readonly filterSource: FilterSource };
+
+function resolveTarget(conn: StompConnection, destination: string, id: string, h: StompHeaders, selector: Selector | undefined): Target {
+  const filter = selector?.filter;
   const d = parseDestination(destination);
   const shared: SubscriptionCleanup = { deleteQueue: false, durable: false };
   switch (d.kind) {
@@ -119,14 +124,14 @@ function resolveTarget(conn: StompConnection, destination: string, id: string, h
     case 'temp-queue':
       return { queue: conn.temp.queueFor(d.name), cleanup: shared, consumerFilter: filter };
     case 'topic':
-      return bindOwnQueue(conn, 'amq.topic', d.key, destination, id, h, filter);
+      return bindOwnQueue(conn, 'amq.topic', d.key, destination, id, h, selector);
     case 'temp-topic':
-      return bindOwnQueue(conn, 'amq.topic', conn.temp.topicKey(d.name), destination, id, h, filter);
+      return bindOwnQueue(conn, 'amq.topic', conn.temp.topicKey(d.name), destination, id, h, selector);
     case 'exchange':
       if (conn.vhost.getExchange(d.exchange) === undefined) {
         throw new StompError('not_found', `NOT_FOUND - no exchange '${d.exchange}' in vhost '${conn.vhost.name}'`);
       }
-      return bindOwnQueue(conn, d.exchange, d.key, destination, id, h, filter);
+      return bindOwnQueue(conn, d.exchange, d.key, destination, id, h, selector);
   }
 }
 
@@ -142,7 +147,7 @@ function bindOwnQueue(
   destination: string,
   id: string,
   h: StompHeaders,
-  filter: MessageFilter | undefined,
+  selector: Selector | undefined,
 ): Target {
   const vhost = conn.vhost;
   const amqName = h['activemq.subscriptionName'] ?? h['durable-subscription-name'];
@@ -171,7 +176,7 @@ function bindOwnQueue(
     if (vhost.getQueue(queue) === undefined) {
       vhost.declareQueue(conn.principal, queue, { durable: true, exclusive: false, autoDelete, arguments: queueArguments(h) }, false);
     } else if (amqName !== undefined) {
-      replaceChangedSubscription(conn, queue, exchange, key);
+      replaceChangedSubscription(conn, queue, exchange, key, selector?.filterSource.expression);
     }
   } else {
     queue = vhost.declareQueue(conn.principal, queue, { durable: false, exclusive: true, autoDelete: true, arguments: queueArguments(h) }, false).name;
@@ -182,7 +187,8 @@ function bindOwnQueue(
     destination: queue,
     routingKey: key,
     arguments: {},
-    ...(filter !== undefined ? { filter } : {}),
+    // The selector's text goes with the filter: a durable binding keeps it across restarts.
+    ...(selector !== undefined ? selector : {}),
   };
   try {
     vhost.bind(conn.principal, binding);
@@ -194,15 +200,23 @@ function bindOwnQueue(
 }
 
 /**
- * JMS durable subscription semantics (ActiveMQ 5.17 checked): subscribing again under the
- * same client-id and name but to another topic replaces the subscription; the messages
- * kept for the old topic are discarded and the old topic no longer feeds it.
+ * JMS durable subscription semantics (ActiveMQ 5.17 checked for the topic): subscribing
+ * again under the same client-id and name but to another topic replaces the subscription;
+ * the messages kept for the old topic are discarded and the old topic no longer feeds it.
+ * JMS 1.1 §6.11.1 says the same of another message selector ("equivalent to unsubscribing
+ * the old one and creating a new one").
  */
-function replaceChangedSubscription(conn: StompConnection, queue: string, exchange: string, key: string): void {
+function replaceChangedSubscription(conn: StompConnection, queue: string, exchange: string, key: string, selector: string | undefined): void {
   const vhost = conn.vhost;
   const stale = vhost
     .listBindings()
-    .filter((b) => b.destinationKind === 'queue' && b.destination === queue && b.source !== '' && !(b.source === exchange && b.routingKey === key));
+    .filter(
+      (b) =>
+        b.destinationKind === 'queue' &&
+        b.destination === queue &&
+        b.source !== '' &&
+        !(b.source === exchange && b.routingKey === key && b.filterSource?.expression === selector),
+    );
   if (stale.length === 0) return;
   for (const b of stale) vhost.unbind(conn.principal, b);
   vhost.purgeQueue(conn.principal, queue);

@@ -21,6 +21,9 @@ type Expr = (m: Message) => Value;
 const MAX_SELECTOR_LENGTH = 4096;
 const MAX_DEPTH = 64;
 
+/** FilterSource.language of a compiled selector (core/api.ts): a durable binding keeps its selector under it. */
+export const JMS_SELECTOR = 'jms-selector';
+
 export function compileSelector(text: string): MessageFilter {
   if (text.length > MAX_SELECTOR_LENGTH) throw new StompError('Invalid selector', `selector longer than ${MAX_SELECTOR_LENGTH} characters`);
   try {
