@@ -84,7 +84,7 @@ test('topic exchange: *, #, # in the middle, a.#.b, empty words', async () => {
 
 test('topic trie: duplicate-producing patterns match once; unbind prunes and invalidates cache', () => {
   const r = new TopicRouter<string>();
-  const mk = (rk: string): Binding<string> => ({ source: 'x', destinationKind: 'queue', destinationName: rk, destination: rk, routingKey: rk, arguments: {}, key: rk, filter: undefined });
+  const mk = (rk: string): Binding<string> => ({ source: 'x', destinationKind: 'queue', destinationName: rk, destination: rk, routingKey: rk, arguments: {}, key: rk, filter: undefined, filterSource: undefined });
   const b1 = mk('#.#.a.#');
   const b2 = mk('a.*.#');
   r.add(b1);

@@ -34,7 +34,7 @@ test('topic trie agrees with a reference matcher on random patterns and keys (wi
       router.remove(b);
     } else {
       const rk = randomPattern();
-      const b: Binding<string> = { source: 'x', destinationKind: 'queue', destinationName: `q${round}`, destination: `q${round}`, routingKey: rk, arguments: {}, key: `${round}`, filter: undefined };
+      const b: Binding<string> = { source: 'x', destinationKind: 'queue', destinationName: `q${round}`, destination: `q${round}`, routingKey: rk, arguments: {}, key: `${round}`, filter: undefined, filterSource: undefined };
       router.add(b);
       live.push(b);
     }
