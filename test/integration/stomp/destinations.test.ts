@@ -77,7 +77,7 @@ test('ActiveMQ durable subscription: client-id + activemq.subscriptionName keeps
   p.close();
 });
 
-test('ActiveMQ durable subscription re-subscribed with another selector is replaced: what was queued for the old one is dropped (JMS 1.1 §6.11.1)', async () => {
+test('ActiveMQ durable subscription re-subscribed with another selector is replaced: what was queued for the old one is dropped (JMS 1.1 §6.11.1, ActiveMQ 5.17 checked)', async () => {
   const connect = { 'accept-version': '1.2', host: '/', 'client-id': 'app-sel' };
   const sub = (selector: string) => ({ id: 'd', destination: '/topic/sel.change', 'activemq.subscriptionName': 'picky', selector });
   const away = async (c: Awaited<ReturnType<typeof rawConnected>>): Promise<void> => {

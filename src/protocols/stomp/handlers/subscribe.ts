@@ -204,7 +204,7 @@ function bindOwnQueue(
  * again under the same client-id and name but to another topic replaces the subscription;
  * the messages kept for the old topic are discarded and the old topic no longer feeds it.
  * JMS 1.1 §6.11.1 says the same of another message selector ("equivalent to unsubscribing
- * the old one and creating a new one").
+ * the old one and creating a new one"), and ActiveMQ 5.17 does it (checked over STOMP).
  */
 function replaceChangedSubscription(conn: StompConnection, queue: string, exchange: string, key: string, selector: string | undefined): void {
   const vhost = conn.vhost;
