@@ -15,7 +15,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../core/api.js';
 import { BrokerImpl } from '../core/index.js';
 import { acceptAmqp091, defaultAmqp091Limits, type Amqp091Limits } from '../protocols/amqp091/index.js';
-import { acceptMqtt, defaultMqttLimits, type MqttLimits } from '../protocols/mqtt/index.js';
+import { acceptMqtt, compileSubscriptionFilter, defaultMqttLimits, MQTT_SUBSCRIPTION_FILTER, type MqttLimits } from '../protocols/mqtt/index.js';
 import { acceptStomp, compileSelector, defaultStompLimits, JMS_SELECTOR, type StompLimits } from '../protocols/stomp/index.js';
 import type { AcceptConnection, ProtocolContext } from '../protocols/context.js';
 import { socketStream } from '../transport/tcp-stream.js';
@@ -78,8 +78,9 @@ export class WharfServer {
       loopbackUsers: config.loopbackUsers,
       limits: { maxQueues: config.limits.maxQueues, maxMessageSize: config.limits.maxMessageSize },
       log: log.child({ component: 'core' }),
-      // Durable subscriptions keep their JMS selectors through restarts (core/api.ts FilterSource).
-      filterCompilers: { [JMS_SELECTOR]: compileSelector },
+      // Durable subscriptions keep their JMS selectors, and MQTT subscriptions their `$` and
+      // no-local rules, through restarts (core/api.ts FilterSource).
+      filterCompilers: { [JMS_SELECTOR]: compileSelector, [MQTT_SUBSCRIPTION_FILTER]: compileSubscriptionFilter },
     });
     const monitor = new ResourceMonitor({ ...config.alarms, dataDir }, broker.alarms, log.child({ component: 'alarms' }));
     monitor.start();

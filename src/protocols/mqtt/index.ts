@@ -7,6 +7,8 @@ import { MqttConnection } from './connection.js';
 import type { MqttLimits } from './limits.js';
 
 export { defaultMqttLimits, type MqttLimits } from './limits.js';
+/** The server registers it with the core to rebuild subscription filters at recovery. */
+export { compileSubscriptionFilter, MQTT_SUBSCRIPTION_FILTER } from './session.js';
 
 export const acceptMqtt: AcceptConnection<MqttLimits> = (stream, initial, ctx) => {
   const c = new MqttConnection(stream, ctx);

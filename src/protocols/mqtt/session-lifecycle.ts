@@ -2,7 +2,7 @@
  * Creating, resuming, detaching and ending sessions (MQTT 5 §4.1, §3.1.2.4, §3.1.2.11.2).
  */
 import type { QoS } from '../../codecs/mqtt/index.js';
-import type { Logger, Principal, QueueOptions, VirtualHost } from '../../core/api.js';
+import type { BindingSpec, Logger, Principal, QueueOptions, VirtualHost } from '../../core/api.js';
 import {
   A_CLIENT_ID,
   A_FILTER,
@@ -10,7 +10,7 @@ import {
   A_QOS,
   A_RAP,
   A_SUB_ID,
-  bindingFilter,
+  subscriptionFilter,
   Session,
   SessionRegistry,
   SHARED_QUEUE_PREFIX,
@@ -37,7 +37,8 @@ export function ensureSessionQueue(s: Session, p: Principal): void {
 /**
  * After a broker restart the in-memory session is gone but its durable queues and bindings
  * remain: rebuild the subscriptions from the binding arguments and re-attach the filters
- * (filters are not persisted, BindingSpec.filter). Shared-group memberships are the
+ * (the core rebuilt them at recovery from their FilterSource; binding again here also
+ * covers bindings saved before filters had one). Shared-group memberships are the
  * bindings to `mqtt-shared-*` queues tagged with this client id.
  */
 export function restoreFromBindings(s: Session, reg: SessionRegistry, exchange: string, p: Principal, log: Logger): void {
@@ -54,7 +55,14 @@ export function restoreFromBindings(s: Session, reg: SessionRegistry, exchange: 
     const filter = shared ? shared.filter : key;
     const noLocal = b.arguments[A_NO_LOCAL] === true;
     const subId = b.arguments[A_SUB_ID];
-    const binding = { ...b, filter: bindingFilter(s.key, startsWithWildcard(filter), noLocal) };
+    const binding: BindingSpec = {
+      source: b.source,
+      destinationKind: b.destinationKind,
+      destination: b.destination,
+      routingKey: b.routingKey,
+      arguments: b.arguments,
+      ...subscriptionFilter(s.key, startsWithWildcard(filter), noLocal),
+    };
     try {
       s.vhost.unbind(p, b);
       s.vhost.bind(p, binding);

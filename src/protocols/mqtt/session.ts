@@ -16,7 +16,7 @@
  * subscriptions, pending delayed wills) lives here in a per-broker registry.
  */
 import type { QoS } from '../../codecs/mqtt/index.js';
-import type { BindingSpec, Broker, Principal, VirtualHost } from '../../core/api.js';
+import type { BindingSpec, Broker, MessageFilter, Principal, VirtualHost } from '../../core/api.js';
 import type { FieldTable, Message, MessageId } from '../../core/message.js';
 
 export const sessionQueueName = (clientId: string): string => `mqtt-subscription-${clientId}qos1`;
@@ -145,6 +145,29 @@ export function bindingFilter(sessionKey: string, dollarRule: boolean, noLocal: 
     if (noLocal && publishingSession === sessionKey) return false;
     return true;
   };
+}
+
+/** FilterSource.language of a subscription's binding filter (core/api.ts). */
+export const MQTT_SUBSCRIPTION_FILTER = 'mqtt-subscription';
+
+/**
+ * The binding filter of one subscription with the text it is rebuilt from: a persistent
+ * session's bindings outlive a restart, and until its client is back the `$` rule must
+ * still keep `$` topics out of a `#` or `+` subscription's queue.
+ */
+export function subscriptionFilter(sessionKey: string, dollarRule: boolean, noLocal: boolean): Pick<BindingSpec, 'filter' | 'filterSource'> {
+  const filter = bindingFilter(sessionKey, dollarRule, noLocal);
+  if (filter === undefined) return {};
+  return { filter, filterSource: { language: MQTT_SUBSCRIPTION_FILTER, expression: JSON.stringify({ session: sessionKey, dollar: dollarRule, noLocal }) } };
+}
+
+/** Rebuilds a subscriptionFilter from its expression (registered with the core by the server). */
+export function compileSubscriptionFilter(expression: string): MessageFilter {
+  const o = JSON.parse(expression) as { session?: unknown; dollar?: unknown; noLocal?: unknown };
+  if (typeof o.session !== 'string' || typeof o.dollar !== 'boolean' || typeof o.noLocal !== 'boolean') {
+    throw new Error(`not an MQTT subscription filter: ${expression}`);
+  }
+  return bindingFilter(o.session, o.dollar, o.noLocal) ?? (() => true);
 }
 
 export class SessionRegistry {

@@ -19,7 +19,7 @@ import type { PendingRetained } from './delivery.js';
 import { MqttFailure, reasonCodeFor, reasonStringFor } from './errors.js';
 import { hasExpired, messageQoS } from './message-adapter.js';
 import { retainedStoreFor } from './retained-store.js';
-import { A_CLIENT_ID, bindingFilter, subscriptionArgs, type SubscriptionState } from './session.js';
+import { A_CLIENT_ID, subscriptionArgs, subscriptionFilter, type SubscriptionState } from './session.js';
 import { ensureSessionQueue, releaseShared, sessionQueueOptions, sharedQueueFor } from './session-lifecycle.js';
 import { checkTopicFilter, filterToBindingKey, routingKeyToTopic, startsWithWildcard } from './topic.js';
 
@@ -73,7 +73,7 @@ function subscribeOne(c: MqttConnection, req: Subscription, subId: number | unde
         destination: shared.queue,
         routingKey: bindingKey,
         arguments: { ...subscriptionArgs({ filter: req.topicFilter, qos: req.qos, noLocal: false, retainAsPublished: req.retainAsPublished, subscriptionId: subId }), [A_CLIENT_ID]: s.clientId },
-        filter: bindingFilter(s.key, dollarRule, false),
+        ...subscriptionFilter(s.key, dollarRule, false),
       };
       if (existing !== undefined) {
         s.deleteSubscription(req.topicFilter);
@@ -98,7 +98,7 @@ function subscribeOne(c: MqttConnection, req: Subscription, subId: number | unde
       destination: s.queue,
       routingKey: bindingKey,
       arguments: subscriptionArgs(opts),
-      filter: bindingFilter(s.key, dollarRule, req.noLocal),
+      ...subscriptionFilter(s.key, dollarRule, req.noLocal),
     };
     // [MQTT-3.8.4-3]: a subscription with the same filter is replaced.
     if (existing !== undefined) {

@@ -387,3 +387,32 @@ describe('broker restart with shared subscriptions', () => {
     });
   });
 });
+
+describe('broker restart keeps subscription rules', () => {
+  test('after a restart, before the client is back, a `#` subscription of a persistent session still does not take `$` topics [MQTT-4.7.2-1]', async () => {
+    await withBroker(async (b) => {
+      const opts = { protocolVersion: 4 as const, clientId: 'dollar-restart', clean: false };
+      const a = await connectClient(b, 'tcp', opts);
+      await a.subscribeAsync('#', { qos: 1 });
+      await a.endAsync();
+      await b.restart();
+      // The client is away: the bindings the broker restored decide what its queue keeps.
+      const pub = await connectClient(b, 'tcp', { clientId: 'dollar-pub' });
+      await pub.publishAsync('$app/status', 'reserved', { qos: 1 });
+      await pub.publishAsync('plain/status', 'ordinary', { qos: 1 });
+      await pub.endAsync();
+      const { client, connack, inbox } = await connectWithConnack(b, 'tcp', opts);
+      try {
+        assert.equal(connack.sessionPresent, true);
+        assert.deepEqual((await inbox.waitFor(1)).map((m) => m.topic), ['plain/status']);
+        // And nothing else was queued: the next message is one published now.
+        const pub2 = await connectClient(b, 'tcp', { clientId: 'dollar-pub2' });
+        await pub2.publishAsync('plain/next', 'next', { qos: 1 });
+        await pub2.endAsync();
+        assert.deepEqual((await inbox.waitFor(2)).map((m) => m.topic), ['plain/status', 'plain/next']);
+      } finally {
+        await endAll(client);
+      }
+    });
+  });
+});
