@@ -34,6 +34,12 @@ export const configSchema = z.object({
   limits: z.object({
     maxQueues: z.number().int().min(0),
     maxMessageSize: z.number().int().min(1),
+    /**
+     * Bytes a WebSocket peer may send before it has logged in (CONNECT included). ws
+     * buffers whole messages, so without it one unauthenticated peer could make the broker
+     * hold a message of maxMessageSize before any protocol check ran.
+     */
+    webSocketUnauthenticatedBytes: z.number().int().min(1024),
     /** Per-protocol limits, merged over each protocol's defaults (see docs/configuration.md). */
     amqp091: z.record(z.string(), z.unknown()),
     mqtt: z.record(z.string(), z.unknown()),
@@ -81,6 +87,9 @@ export const defaultConfig: WharfConfig = {
     maxQueues: 0,
     // RabbitMQ 3.10's default max_message_size: 128 MiB.
     maxMessageSize: 128 * 1024 * 1024,
+    // Above MQTT's unauthenticated packet limit (64 KiB, RabbitMQ's default) and any STOMP
+    // CONNECT frame, with room for clients that send frames right behind their CONNECT.
+    webSocketUnauthenticatedBytes: 1024 * 1024,
     amqp091: {},
     mqtt: {},
     stomp: {},

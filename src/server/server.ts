@@ -148,8 +148,8 @@ export class WharfServer {
       noServer: true,
       // ws buffers a whole message before handing it on, so its cap is the only bound on
       // what one WebSocket message can make us hold: the largest message body plus room
-      // for a protocol's headers. (Per-protocol pre-authentication budgets apply to what
-      // is then passed to the codec.)
+      // for a protocol's headers. Before login the bound is limits.webSocketUnauthenticatedBytes,
+      // counted on the socket below (ws cannot change maxPayload per connection).
       maxPayload: this.config.limits.maxMessageSize + 1024 * 1024,
       handleProtocols: (offered) => {
         for (const p of offered) if (p in wsProtocols) return p;
@@ -169,12 +169,15 @@ export class WharfServer {
         const which = wsProtocols[ws.protocol];
         const addr = req.socket.remoteAddress ?? '';
         const rport = req.socket.remotePort ?? 0;
-        if (which === 'mqtt') acceptMqtt(webSocketStream(ws, addr, rport, false, false), NO_INITIAL_BYTES, mqttCtx);
-        else if (which === 'stomp') acceptStomp(webSocketStream(ws, addr, rport, false, true), NO_INITIAL_BYTES, stompCtx);
+        const loggedIn = limitUnauthenticated(socket as Socket, this.config.limits.webSocketUnauthenticatedBytes);
+        const mqtt = (): void => acceptMqtt(webSocketStream(ws, addr, rport, false, false, loggedIn), NO_INITIAL_BYTES, mqttCtx);
+        const stomp = (): void => acceptStomp(webSocketStream(ws, addr, rport, false, true, loggedIn), NO_INITIAL_BYTES, stompCtx);
+        if (which === 'mqtt') mqtt();
+        else if (which === 'stomp') stomp();
         // No subprotocol: STOMP clients (e.g. stomp.py over WS) often send none; RabbitMQ
         // Web-STOMP and ActiveMQ accept them, so the path decides, STOMP by default.
-        else if (path === '/mqtt') acceptMqtt(webSocketStream(ws, addr, rport, false, false), NO_INITIAL_BYTES, mqttCtx);
-        else acceptStomp(webSocketStream(ws, addr, rport, false, true), NO_INITIAL_BYTES, stompCtx);
+        else if (path === '/mqtt') mqtt();
+        else stomp();
       });
     });
     this.ports.ws = await listen(http, port, host);
@@ -216,4 +219,27 @@ function listen(server: NetServer | HttpServer, port: number, host: string): Pro
       resolvePort(typeof addr === 'object' && addr ? addr.port : port);
     });
   });
+}
+
+/**
+ * Counts what an unauthenticated WebSocket peer sends, on the raw socket, and destroys the
+ * socket past `budget` bytes. ws has attached its own 'data' listener by now (and put the
+ * bytes read with the upgrade request back into the socket, so they are counted here
+ * too); this one runs after ws handled each chunk, so the chunk that carried the login is
+ * not counted against the peer. Returns what the stream calls once the protocol has
+ * authenticated the peer.
+ */
+function limitUnauthenticated(socket: Socket, budget: number): () => void {
+  let received = 0;
+  let authenticated = false;
+  const count = (chunk: Buffer): void => {
+    if (authenticated) return;
+    received += chunk.length;
+    if (received > budget) socket.destroy();
+  };
+  socket.on('data', count);
+  return () => {
+    authenticated = true;
+    socket.off('data', count);
+  };
 }

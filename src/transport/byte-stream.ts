@@ -34,6 +34,13 @@ export interface ByteStream {
    * instead of the three; callers fall back to them when it is absent.
    */
   attach?(handler: StreamHandler): void;
+  /**
+   * ADDITIVE, optional: the peer has authenticated. A transport that bounds what an
+   * unauthenticated peer may send below the protocol's own checks (WebSocket: ws buffers a
+   * whole message before the codec sees a byte) lifts that bound. Protocols call it once,
+   * right after a successful login.
+   */
+  authenticated?(): void;
 }
 
 /** The callbacks of ByteStream.attach: same meaning as onData, onDrain and onClose. */

@@ -13,7 +13,14 @@ import type { ByteStream } from './byte-stream.js';
  * binary messages are sent and accepted: "If any other type of data frame is received
  * the recipient MUST close the Network Connection" [MQTT-6.0.0-1].
  */
-export function webSocketStream(ws: WebSocket, remoteAddress: string, remotePort: number, secure: boolean, textFrames: boolean): ByteStream {
+export function webSocketStream(
+  ws: WebSocket,
+  remoteAddress: string,
+  remotePort: number,
+  secure: boolean,
+  textFrames: boolean,
+  onAuthenticated?: () => void,
+): ByteStream {
   let corked = 0;
   let pending: Buffer[] = [];
   let closeListener: ((hadError: boolean) => void) | undefined;
@@ -85,6 +92,9 @@ export function webSocketStream(ws: WebSocket, remoteAddress: string, remotePort
       ws.close(1000);
     },
     destroy: () => ws.terminate(),
+    authenticated() {
+      onAuthenticated?.();
+    },
     onData: (l) =>
       ws.on('message', (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
         if (!isBinary && !textFrames) {

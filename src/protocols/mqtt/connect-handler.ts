@@ -121,6 +121,7 @@ export function handleConnect(c: MqttConnection, p: ConnectPacket): void {
     }
   }
 
+  c.stream.authenticated?.();
   const principal = { user: auth.user, connectionId: c.connectionId };
   c.vhost = auth.vhost;
   c.principal = principal;

@@ -65,6 +65,7 @@ export function onConnect(conn: StompConnection, f: StompFrame): void {
     throw new StompError('Access refused', `user '${user.name}' has no access to virtual host '${vhostName}'`);
   }
 
+  conn.stream.authenticated?.();
   conn.vhost = vhost;
   conn.principal = { user, connectionId: conn.id };
   conn.clientId = h['client-id'];
