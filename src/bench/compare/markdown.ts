@@ -153,7 +153,7 @@ export function render(r: Report): string {
   L.push("- bench CPU %: the load generator's CPU time over its whole run (connect to close) as a share of one core; well below 100 % means the generator was not the limit.");
   L.push('- Wharf runs with its defaults (fsync before confirm) except the rows marked "confirm after write" (`--fsync false`).');
   L.push('- Ratios are Wharf/peer on the medians; for throughput higher is better, for latency and memory lower is better.');
-  L.push('- Scenario 6 runs first. Its RSS per connection is the largest over the runs (the first, cold run: later runs reuse memory the previous connections freed); connect time is the median. A garbage-collected broker (Node.js, the JVM) may even shrink while connections open; a value near or below zero means the growth was below what RSS can resolve at that connection count.');
+  L.push('- Scenario 6 runs first. Its RSS per connection is the largest over the runs (the first, cold run: later runs reuse memory the previous connections freed); connect time is the median. A garbage-collected broker (Node.js, the JVM) may even shrink while connections open; a value near or below zero means the growth was below what RSS can resolve at that connection count. RSS is read 3 s after the last handshake, so for Node.js and the JVM it includes the garbage of the connect burst, which their collectors return some 10-20 s later (Wharf MQTT: 5.7-6.0 KiB at 3 s, 2.6-2.8 KiB at 30 s; Mosquitto 0.8 KiB at both; docs/performance.md "Below the `net` API").');
   L.push('');
   L.push('Commands:');
   L.push('');
