@@ -5,7 +5,7 @@ import { WebSocket } from 'ws';
 import { connect as netConnect } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import mqtt from 'mqtt';
-import { stompjs, withTimeout } from '../stomp/helpers.js';
+import { receiptFrom, stompjs } from '../stomp/helpers.js';
 import { startTestBroker } from '../../helpers/broker.js';
 
 // MQTT 3.1.1 CONNECT, clean session, keepalive 60, client id "a".
@@ -133,9 +133,9 @@ test('before login a WebSocket peer may send limits.webSocketUnauthenticatedByte
     }
     const client = await stompjs(b.ports, 'ws');
     try {
-      const receipt = new Promise<void>((resolve) => client.watchForReceipt('big', () => resolve()));
+      const receipt = receiptFrom(client, 'big');
       client.publish({ destination: '/queue/ws-big', body: 'b'.repeat(1024 * 1024), headers: { receipt: 'big' } });
-      await withTimeout(receipt, 5000, 'RECEIPT for a 1 MiB SEND over WebSocket');
+      await receipt;
     } finally {
       await client.deactivate();
     }

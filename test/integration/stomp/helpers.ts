@@ -14,6 +14,14 @@ import type { StompFrame, StompVersion } from '../../../src/codecs/stomp/index.j
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * The RECEIPT `id` from a stompjs client, within 5 s. Call it before sending the frame
+ * that asks for the receipt, await it after.
+ */
+export function receiptFrom(c: Client, id: string): Promise<void> {
+  return withTimeout(new Promise<void>((resolve) => c.watchForReceipt(id, () => resolve())), 5000, `RECEIPT ${id}`);
+}
+
 /** Reject after `ms` with a message naming what was awaited. */
 export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let t: NodeJS.Timeout;

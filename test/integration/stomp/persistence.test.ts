@@ -2,23 +2,23 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestBroker } from '../../helpers/broker.js';
-import { frame, Inbox, rawConnected, stompjs, withTimeout } from './helpers.js';
+import { frame, Inbox, rawConnected, receiptFrom, stompjs } from './helpers.js';
 import type { Client } from '@stomp/stompjs';
 
 /** SUBSCRIBE with a receipt, so the binding exists when this resolves. */
 async function subscribeWithReceipt(c: Client, destination: string, inbox: Inbox, headers: Record<string, string>): Promise<void> {
   const receipt = `sub-${headers['id']}`;
-  const done = new Promise<void>((resolve) => c.watchForReceipt(receipt, () => resolve()));
+  const done = receiptFrom(c, receipt);
   c.subscribe(destination, inbox.push, { ...headers, receipt });
-  await withTimeout(done, 5000, 'SUBSCRIBE receipt');
+  await done;
 }
 
 /** SEND with a receipt. */
 async function sendWithReceipt(c: Client, destination: string, body: string, headers: Record<string, string>): Promise<void> {
   const receipt = `send-${body}`;
-  const done = new Promise<void>((resolve) => c.watchForReceipt(receipt, () => resolve()));
+  const done = receiptFrom(c, receipt);
   c.publish({ destination, body, headers: { ...headers, receipt } });
-  await withTimeout(done, 5000, 'SEND receipt');
+  await done;
 }
 
 test('persistent:true + receipt: the message is on disk and survives a restart', async () => {

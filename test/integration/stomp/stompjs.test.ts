@@ -4,7 +4,7 @@ import { useSharedBroker } from '../../helpers/broker.js';
 import WebSocket from 'ws';
 import mqtt from 'mqtt';
 import type { IFrame } from '@stomp/stompjs';
-import { Inbox, sleep, stompjs, withTimeout } from './helpers.js';
+import { Inbox, receiptFrom, sleep, stompjs, withTimeout } from './helpers.js';
 import type { Transport } from './helpers.js';
 
 const broker = useSharedBroker();
@@ -15,13 +15,13 @@ for (const transport of ['ws', 'tcp'] as Transport[]) {
     try {
       const inbox = new Inbox();
       c.subscribe(`/queue/sj-${transport}`, inbox.push, { id: 'a' });
-      const receipt = new Promise<void>((resolve) => c.watchForReceipt('r-1', () => resolve()));
+      const receipt = receiptFrom(c, 'r-1');
       c.publish({
         destination: `/queue/sj-${transport}`,
         body: 'héllo wörld',
         headers: { receipt: 'r-1', 'content-type': 'text/plain', 'x-custom': 'a:b\\d\nline2', 'correlation-id': 'corr' },
       });
-      await withTimeout(receipt, 5000, 'receipt');
+      await receipt;
       const [m] = await inbox.waitFor(1);
       assert.equal(m!.body, 'héllo wörld');
       // Escaped on the wire as a\cb\\d\nline2 (STOMP 1.2 "Value Encoding"). (Values containing a
@@ -56,11 +56,11 @@ for (const transport of ['ws', 'tcp'] as Transport[]) {
       const ia = new Inbox();
       const ib = new Inbox();
       // Receipt on SUBSCRIBE so the bindings exist before the publish.
-      const ra = new Promise<void>((r) => a.watchForReceipt('sa', () => r()));
-      const rb = new Promise<void>((r) => b.watchForReceipt('sb', () => r()));
+      const ra = receiptFrom(a, 'sa');
+      const rb = receiptFrom(b, 'sb');
       a.subscribe(`/topic/prices.${transport}.eu`, ia.push, { receipt: 'sa' });
       b.subscribe(`/topic/prices.${transport}.*`, ib.push, { receipt: 'sb' });
-      await withTimeout(Promise.all([ra, rb]), 5000, 'subscribe receipts');
+      await Promise.all([ra, rb]);
       a.publish({ destination: `/topic/prices.${transport}.eu`, body: 'p1' });
       await ia.waitFor(1);
       await ib.waitFor(1);
@@ -145,9 +145,9 @@ test('one WebSocket port, one path: Sec-WebSocket-Protocol picks MQTT (MQTT.js) 
   const m = await mqtt.connectAsync(`ws://127.0.0.1:${broker.ports.ws}/ws`, { protocolVersion: 4, clientId: 'ws-shared', reconnectPeriod: 0, connectTimeout: 5000 });
   try {
     const inbox = new Inbox();
-    const subscribed = new Promise<void>((r) => s.watchForReceipt('ws-sub', () => r()));
+    const subscribed = receiptFrom(s, 'ws-sub');
     s.subscribe('/topic/shared.port.*', inbox.push, { receipt: 'ws-sub' });
-    await withTimeout(subscribed, 5000, 'subscribe receipt');
+    await subscribed;
     await m.subscribeAsync('shared/back', { qos: 1 });
     const back = new Promise<Buffer>((resolve) => m.once('message', (_t, payload) => resolve(payload)));
     await m.publishAsync('shared/port/one', 'from-mqtt-ws', { qos: 1 });
