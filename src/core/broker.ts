@@ -199,7 +199,7 @@ export class BrokerImpl implements BrokerHandle {
         queues.push({ vhost: vh.name, name: q.name, durable: true, auto_delete: q.options.autoDelete, arguments: tableToJson(q.options.arguments) });
       }
       for (const b of vh.durableBindings()) {
-        const filter = b.filterSource !== undefined ? { filter: { language: b.filterSource.language, expression: b.filterSource.expression } } : {};
+        const filter = b.filterSource !== undefined ? { filter: b.filterSource } : {};
         bindings.push({ vhost: vh.name, source: b.source, destination: b.destinationName, destination_type: b.destinationKind, routing_key: b.routingKey, arguments: tableToJson(b.arguments), ...filter });
       }
     }
